@@ -4,6 +4,7 @@ package dstu2
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -24,7 +25,10 @@ import (
 //
 // Everything else is optional and found by type assertion, as database/sql
 // does with driver interfaces: [ObservationReader], [ObservationSearcher], [ConditionReader], [ConditionSearcher], [EncounterReader], [EncounterSearcher], [AllergyIntoleranceReader], [AllergyIntoleranceSearcher], [MedicationOrderReader], [MedicationOrderSearcher], [CoverageReader], [CoverageSearcher], [LocationReader], [LocationSearcher], [PractitionerReader], [PractitionerSearcher] and
-// [GenericBackend]. Config.Serve (or the Profile) says what every backend must
+// [GenericBackend]. A backend that stores the JSON it serves can implement a
+// type's JSON searcher (e.g. [ObservationJSONSearcher]) instead of, or
+// besides, its Searcher: the engine then serves the stored bytes without
+// decoding them. Config.Serve (or the Profile) says what every backend must
 // serve; NewHandler fails naming each missing method with its exact
 // signature.
 //
@@ -48,6 +52,19 @@ type PatientReader interface {
 // PatientSearcher searches Patients (GET [base]/Patient, POST [base]/Patient/_search) with the parameters of PatientQuery.
 type PatientSearcher interface {
 	SearchPatients(ctx context.Context, q PatientQuery) (fhir.Page[*Patient], error)
+}
+
+// PatientJSONSearcher is a faster [PatientSearcher] for a backend that
+// holds each Patient as the JSON it encoded from the typed model (stored
+// when the data was written, say): the engine writes each resource's bytes
+// into the Bundle as they are, without decoding them, encoding them or
+// calling Validate. It checks that each is one JSON object whose
+// resourceType is Patient and whose id is valid; a resource that fails a check fails
+// the search (or is dropped, with Config.OnInvalid) as a typed one would.
+// Return compact JSON (the engine does not re-indent it, except for
+// _pretty). When a backend implements both, the engine calls this one.
+type PatientJSONSearcher interface {
+	SearchPatientsJSON(ctx context.Context, q PatientQuery) (fhir.Page[json.RawMessage], error)
 }
 
 // PatientQuery is a Patient search. Under the Patients app profile, plain name, family and given values arrive with the :contains modifier (substring semantics), so StringParam.Match does the right thing.
@@ -89,6 +106,20 @@ type ObservationSearcher interface {
 	SearchObservations(ctx context.Context, q ObservationQuery) (fhir.Page[*Observation], error)
 }
 
+// ObservationJSONSearcher is a faster [ObservationSearcher] for a backend that
+// holds each Observation as the JSON it encoded from the typed model (stored
+// when the data was written, say): the engine writes each resource's bytes
+// into the Bundle as they are, without decoding them, encoding them or
+// calling Validate. It checks that each is one JSON object whose
+// resourceType is Observation and whose id is valid, and that its subject
+// refers to the searched patient; a resource that fails a check fails
+// the search (or is dropped, with Config.OnInvalid) as a typed one would.
+// Return compact JSON (the engine does not re-indent it, except for
+// _pretty). When a backend implements both, the engine calls this one.
+type ObservationJSONSearcher interface {
+	SearchObservationsJSON(ctx context.Context, q ObservationQuery) (fhir.Page[json.RawMessage], error)
+}
+
 // ObservationQuery is a search of one patient's Observations.
 type ObservationQuery struct {
 	fhir.Search
@@ -127,6 +158,20 @@ type ConditionSearcher interface {
 	SearchConditions(ctx context.Context, q ConditionQuery) (fhir.Page[*Condition], error)
 }
 
+// ConditionJSONSearcher is a faster [ConditionSearcher] for a backend that
+// holds each Condition as the JSON it encoded from the typed model (stored
+// when the data was written, say): the engine writes each resource's bytes
+// into the Bundle as they are, without decoding them, encoding them or
+// calling Validate. It checks that each is one JSON object whose
+// resourceType is Condition and whose id is valid, and that its patient
+// refers to the searched patient; a resource that fails a check fails
+// the search (or is dropped, with Config.OnInvalid) as a typed one would.
+// Return compact JSON (the engine does not re-indent it, except for
+// _pretty). When a backend implements both, the engine calls this one.
+type ConditionJSONSearcher interface {
+	SearchConditionsJSON(ctx context.Context, q ConditionQuery) (fhir.Page[json.RawMessage], error)
+}
+
 // ConditionQuery is a search of one patient's Conditions.
 type ConditionQuery struct {
 	fhir.Search
@@ -159,6 +204,20 @@ type EncounterReader interface {
 // EncounterSearcher searches one patient's Encounters (the Patients app asks for the newest one, for the last known location).
 type EncounterSearcher interface {
 	SearchEncounters(ctx context.Context, q EncounterQuery) (fhir.Page[*Encounter], error)
+}
+
+// EncounterJSONSearcher is a faster [EncounterSearcher] for a backend that
+// holds each Encounter as the JSON it encoded from the typed model (stored
+// when the data was written, say): the engine writes each resource's bytes
+// into the Bundle as they are, without decoding them, encoding them or
+// calling Validate. It checks that each is one JSON object whose
+// resourceType is Encounter and whose id is valid, and that its patient
+// refers to the searched patient; a resource that fails a check fails
+// the search (or is dropped, with Config.OnInvalid) as a typed one would.
+// Return compact JSON (the engine does not re-indent it, except for
+// _pretty). When a backend implements both, the engine calls this one.
+type EncounterJSONSearcher interface {
+	SearchEncountersJSON(ctx context.Context, q EncounterQuery) (fhir.Page[json.RawMessage], error)
 }
 
 // EncounterQuery is a search of one patient's Encounters.
@@ -195,6 +254,20 @@ type AllergyIntoleranceSearcher interface {
 	SearchAllergyIntolerances(ctx context.Context, q AllergyIntoleranceQuery) (fhir.Page[*AllergyIntolerance], error)
 }
 
+// AllergyIntoleranceJSONSearcher is a faster [AllergyIntoleranceSearcher] for a backend that
+// holds each AllergyIntolerance as the JSON it encoded from the typed model (stored
+// when the data was written, say): the engine writes each resource's bytes
+// into the Bundle as they are, without decoding them, encoding them or
+// calling Validate. It checks that each is one JSON object whose
+// resourceType is AllergyIntolerance and whose id is valid, and that its patient
+// refers to the searched patient; a resource that fails a check fails
+// the search (or is dropped, with Config.OnInvalid) as a typed one would.
+// Return compact JSON (the engine does not re-indent it, except for
+// _pretty). When a backend implements both, the engine calls this one.
+type AllergyIntoleranceJSONSearcher interface {
+	SearchAllergyIntolerancesJSON(ctx context.Context, q AllergyIntoleranceQuery) (fhir.Page[json.RawMessage], error)
+}
+
 // AllergyIntoleranceQuery is a search of one patient's AllergyIntolerances.
 type AllergyIntoleranceQuery struct {
 	fhir.Search
@@ -218,6 +291,20 @@ type MedicationOrderReader interface {
 // MedicationOrderSearcher searches one patient's MedicationOrders (what the Patients app shows as medications in DSTU2).
 type MedicationOrderSearcher interface {
 	SearchMedicationOrders(ctx context.Context, q MedicationOrderQuery) (fhir.Page[*MedicationOrder], error)
+}
+
+// MedicationOrderJSONSearcher is a faster [MedicationOrderSearcher] for a backend that
+// holds each MedicationOrder as the JSON it encoded from the typed model (stored
+// when the data was written, say): the engine writes each resource's bytes
+// into the Bundle as they are, without decoding them, encoding them or
+// calling Validate. It checks that each is one JSON object whose
+// resourceType is MedicationOrder and whose id is valid, and that its patient
+// refers to the searched patient; a resource that fails a check fails
+// the search (or is dropped, with Config.OnInvalid) as a typed one would.
+// Return compact JSON (the engine does not re-indent it, except for
+// _pretty). When a backend implements both, the engine calls this one.
+type MedicationOrderJSONSearcher interface {
+	SearchMedicationOrdersJSON(ctx context.Context, q MedicationOrderQuery) (fhir.Page[json.RawMessage], error)
 }
 
 // MedicationOrderQuery is a search of one patient's MedicationOrders.
@@ -246,6 +333,20 @@ type CoverageReader interface {
 // CoverageSearcher searches one patient's Coverages. DSTU2 Coverage has no patient search parameter; the Patients app sends one anyway, and the server reads it as the Coverage.subscriber element (see CoverageQuery).
 type CoverageSearcher interface {
 	SearchCoverages(ctx context.Context, q CoverageQuery) (fhir.Page[*Coverage], error)
+}
+
+// CoverageJSONSearcher is a faster [CoverageSearcher] for a backend that
+// holds each Coverage as the JSON it encoded from the typed model (stored
+// when the data was written, say): the engine writes each resource's bytes
+// into the Bundle as they are, without decoding them, encoding them or
+// calling Validate. It checks that each is one JSON object whose
+// resourceType is Coverage and whose id is valid, and that its subscriber
+// refers to the searched patient; a resource that fails a check fails
+// the search (or is dropped, with Config.OnInvalid) as a typed one would.
+// Return compact JSON (the engine does not re-indent it, except for
+// _pretty). When a backend implements both, the engine calls this one.
+type CoverageJSONSearcher interface {
+	SearchCoveragesJSON(ctx context.Context, q CoverageQuery) (fhir.Page[json.RawMessage], error)
 }
 
 // CoverageQuery is a search of one patient's Coverages.
@@ -280,6 +381,19 @@ type LocationSearcher interface {
 	SearchLocations(ctx context.Context, q LocationQuery) (fhir.Page[*Location], error)
 }
 
+// LocationJSONSearcher is a faster [LocationSearcher] for a backend that
+// holds each Location as the JSON it encoded from the typed model (stored
+// when the data was written, say): the engine writes each resource's bytes
+// into the Bundle as they are, without decoding them, encoding them or
+// calling Validate. It checks that each is one JSON object whose
+// resourceType is Location and whose id is valid; a resource that fails a check fails
+// the search (or is dropped, with Config.OnInvalid) as a typed one would.
+// Return compact JSON (the engine does not re-indent it, except for
+// _pretty). When a backend implements both, the engine calls this one.
+type LocationJSONSearcher interface {
+	SearchLocationsJSON(ctx context.Context, q LocationQuery) (fhir.Page[json.RawMessage], error)
+}
+
 // LocationQuery is a Location search.
 type LocationQuery struct {
 	fhir.Search
@@ -305,6 +419,19 @@ type PractitionerReader interface {
 // PractitionerSearcher searches Practitioners by _id, name and identifier.
 type PractitionerSearcher interface {
 	SearchPractitioners(ctx context.Context, q PractitionerQuery) (fhir.Page[*Practitioner], error)
+}
+
+// PractitionerJSONSearcher is a faster [PractitionerSearcher] for a backend that
+// holds each Practitioner as the JSON it encoded from the typed model (stored
+// when the data was written, say): the engine writes each resource's bytes
+// into the Bundle as they are, without decoding them, encoding them or
+// calling Validate. It checks that each is one JSON object whose
+// resourceType is Practitioner and whose id is valid; a resource that fails a check fails
+// the search (or is dropped, with Config.OnInvalid) as a typed one would.
+// Return compact JSON (the engine does not re-indent it, except for
+// _pretty). When a backend implements both, the engine calls this one.
+type PractitionerJSONSearcher interface {
+	SearchPractitionersJSON(ctx context.Context, q PractitionerQuery) (fhir.Page[json.RawMessage], error)
 }
 
 // PractitionerQuery is a Practitioner search.
@@ -623,8 +750,12 @@ var spec = restserver.Spec[Backend]{
 				Signature: "ReadPatient(ctx context.Context, id string) (*dstu2.Patient, error)"},
 			Searcher: restserver.Method{Interface: "dstu2.PatientSearcher", Name: "SearchPatients",
 				Signature: "SearchPatients(ctx context.Context, q dstu2.PatientQuery) (fhir.Page[*dstu2.Patient], error)"},
-			CanRead:   func(b Backend) bool { _, ok := b.(PatientReader); return ok },
-			CanSearch: func(b Backend) bool { _, ok := b.(PatientSearcher); return ok },
+			CanRead: func(b Backend) bool { _, ok := b.(PatientReader); return ok },
+			CanSearch: func(b Backend) bool {
+				_, ok := b.(PatientSearcher)
+				_, okJSON := b.(PatientJSONSearcher)
+				return ok || okJSON
+			},
 			Read: func(ctx context.Context, b Backend, id string) (restserver.Resource, bool, error) {
 				x, ok := b.(PatientReader)
 				if !ok {
@@ -634,17 +765,22 @@ var spec = restserver.Spec[Backend]{
 				return r, true, err
 			},
 			Search: func(ctx context.Context, b Backend, a *restserver.Args) (fhir.Page[restserver.Resource], bool, error) {
-				x, ok := b.(PatientSearcher)
-				if !ok {
-					return fhir.Page[restserver.Resource]{}, false, nil
-				}
-				p, err := x.SearchPatients(ctx, PatientQuery{Search: a.Search,
+				q := PatientQuery{Search: a.Search,
 					Name:       a.Strings("name"),
 					Family:     a.Strings("family"),
 					Given:      a.Strings("given"),
 					Birthdate:  a.Dates("birthdate"),
 					Gender:     a.Tokens("gender"),
-					Identifier: a.Tokens("identifier")})
+					Identifier: a.Tokens("identifier")}
+				if x, ok := b.(PatientJSONSearcher); ok {
+					p, err := x.SearchPatientsJSON(ctx, q)
+					return restserver.EraseJSON(p, ""), true, err
+				}
+				x, ok := b.(PatientSearcher)
+				if !ok {
+					return fhir.Page[restserver.Resource]{}, false, nil
+				}
+				p, err := x.SearchPatients(ctx, q)
 				return restserver.Erase(p), true, err
 			},
 			Owner: func(restserver.Resource) string { return "" },
@@ -655,8 +791,12 @@ var spec = restserver.Spec[Backend]{
 				Signature: "ReadObservation(ctx context.Context, id string) (*dstu2.Observation, error)"},
 			Searcher: restserver.Method{Interface: "dstu2.ObservationSearcher", Name: "SearchObservations",
 				Signature: "SearchObservations(ctx context.Context, q dstu2.ObservationQuery) (fhir.Page[*dstu2.Observation], error)"},
-			CanRead:   func(b Backend) bool { _, ok := b.(ObservationReader); return ok },
-			CanSearch: func(b Backend) bool { _, ok := b.(ObservationSearcher); return ok },
+			CanRead: func(b Backend) bool { _, ok := b.(ObservationReader); return ok },
+			CanSearch: func(b Backend) bool {
+				_, ok := b.(ObservationSearcher)
+				_, okJSON := b.(ObservationJSONSearcher)
+				return ok || okJSON
+			},
 			Read: func(ctx context.Context, b Backend, id string) (restserver.Resource, bool, error) {
 				x, ok := b.(ObservationReader)
 				if !ok {
@@ -666,15 +806,20 @@ var spec = restserver.Spec[Backend]{
 				return r, true, err
 			},
 			Search: func(ctx context.Context, b Backend, a *restserver.Args) (fhir.Page[restserver.Resource], bool, error) {
+				q := ObservationQuery{Search: a.Search, Patient: a.Patient,
+					Category: a.Tokens("category"),
+					Code:     a.Tokens("code"),
+					Date:     a.Dates("date"),
+					Status:   a.Tokens("status")}
+				if x, ok := b.(ObservationJSONSearcher); ok {
+					p, err := x.SearchObservationsJSON(ctx, q)
+					return restserver.EraseJSON(p, "subject"), true, err
+				}
 				x, ok := b.(ObservationSearcher)
 				if !ok {
 					return fhir.Page[restserver.Resource]{}, false, nil
 				}
-				p, err := x.SearchObservations(ctx, ObservationQuery{Search: a.Search, Patient: a.Patient,
-					Category: a.Tokens("category"),
-					Code:     a.Tokens("code"),
-					Date:     a.Dates("date"),
-					Status:   a.Tokens("status")})
+				p, err := x.SearchObservations(ctx, q)
 				return restserver.Erase(p), true, err
 			},
 			Owner: func(r restserver.Resource) string { return ref(r.(*Observation).Subject) },
@@ -685,8 +830,12 @@ var spec = restserver.Spec[Backend]{
 				Signature: "ReadCondition(ctx context.Context, id string) (*dstu2.Condition, error)"},
 			Searcher: restserver.Method{Interface: "dstu2.ConditionSearcher", Name: "SearchConditions",
 				Signature: "SearchConditions(ctx context.Context, q dstu2.ConditionQuery) (fhir.Page[*dstu2.Condition], error)"},
-			CanRead:   func(b Backend) bool { _, ok := b.(ConditionReader); return ok },
-			CanSearch: func(b Backend) bool { _, ok := b.(ConditionSearcher); return ok },
+			CanRead: func(b Backend) bool { _, ok := b.(ConditionReader); return ok },
+			CanSearch: func(b Backend) bool {
+				_, ok := b.(ConditionSearcher)
+				_, okJSON := b.(ConditionJSONSearcher)
+				return ok || okJSON
+			},
 			Read: func(ctx context.Context, b Backend, id string) (restserver.Resource, bool, error) {
 				x, ok := b.(ConditionReader)
 				if !ok {
@@ -696,14 +845,19 @@ var spec = restserver.Spec[Backend]{
 				return r, true, err
 			},
 			Search: func(ctx context.Context, b Backend, a *restserver.Args) (fhir.Page[restserver.Resource], bool, error) {
+				q := ConditionQuery{Search: a.Search, Patient: a.Patient,
+					Category:       a.Tokens("category"),
+					ClinicalStatus: a.Tokens("clinicalstatus"),
+					Onset:          a.Dates("onset")}
+				if x, ok := b.(ConditionJSONSearcher); ok {
+					p, err := x.SearchConditionsJSON(ctx, q)
+					return restserver.EraseJSON(p, "patient"), true, err
+				}
 				x, ok := b.(ConditionSearcher)
 				if !ok {
 					return fhir.Page[restserver.Resource]{}, false, nil
 				}
-				p, err := x.SearchConditions(ctx, ConditionQuery{Search: a.Search, Patient: a.Patient,
-					Category:       a.Tokens("category"),
-					ClinicalStatus: a.Tokens("clinicalstatus"),
-					Onset:          a.Dates("onset")})
+				p, err := x.SearchConditions(ctx, q)
 				return restserver.Erase(p), true, err
 			},
 			Owner: func(r restserver.Resource) string { return ref(r.(*Condition).Patient) },
@@ -714,8 +868,12 @@ var spec = restserver.Spec[Backend]{
 				Signature: "ReadEncounter(ctx context.Context, id string) (*dstu2.Encounter, error)"},
 			Searcher: restserver.Method{Interface: "dstu2.EncounterSearcher", Name: "SearchEncounters",
 				Signature: "SearchEncounters(ctx context.Context, q dstu2.EncounterQuery) (fhir.Page[*dstu2.Encounter], error)"},
-			CanRead:   func(b Backend) bool { _, ok := b.(EncounterReader); return ok },
-			CanSearch: func(b Backend) bool { _, ok := b.(EncounterSearcher); return ok },
+			CanRead: func(b Backend) bool { _, ok := b.(EncounterReader); return ok },
+			CanSearch: func(b Backend) bool {
+				_, ok := b.(EncounterSearcher)
+				_, okJSON := b.(EncounterJSONSearcher)
+				return ok || okJSON
+			},
 			Read: func(ctx context.Context, b Backend, id string) (restserver.Resource, bool, error) {
 				x, ok := b.(EncounterReader)
 				if !ok {
@@ -725,14 +883,19 @@ var spec = restserver.Spec[Backend]{
 				return r, true, err
 			},
 			Search: func(ctx context.Context, b Backend, a *restserver.Args) (fhir.Page[restserver.Resource], bool, error) {
+				q := EncounterQuery{Search: a.Search, Patient: a.Patient,
+					Date:   a.Dates("date"),
+					Status: a.Tokens("status"),
+					Type:   a.Tokens("type")}
+				if x, ok := b.(EncounterJSONSearcher); ok {
+					p, err := x.SearchEncountersJSON(ctx, q)
+					return restserver.EraseJSON(p, "patient"), true, err
+				}
 				x, ok := b.(EncounterSearcher)
 				if !ok {
 					return fhir.Page[restserver.Resource]{}, false, nil
 				}
-				p, err := x.SearchEncounters(ctx, EncounterQuery{Search: a.Search, Patient: a.Patient,
-					Date:   a.Dates("date"),
-					Status: a.Tokens("status"),
-					Type:   a.Tokens("type")})
+				p, err := x.SearchEncounters(ctx, q)
 				return restserver.Erase(p), true, err
 			},
 			Owner: func(r restserver.Resource) string { return ref(r.(*Encounter).Patient) },
@@ -743,8 +906,12 @@ var spec = restserver.Spec[Backend]{
 				Signature: "ReadAllergyIntolerance(ctx context.Context, id string) (*dstu2.AllergyIntolerance, error)"},
 			Searcher: restserver.Method{Interface: "dstu2.AllergyIntoleranceSearcher", Name: "SearchAllergyIntolerances",
 				Signature: "SearchAllergyIntolerances(ctx context.Context, q dstu2.AllergyIntoleranceQuery) (fhir.Page[*dstu2.AllergyIntolerance], error)"},
-			CanRead:   func(b Backend) bool { _, ok := b.(AllergyIntoleranceReader); return ok },
-			CanSearch: func(b Backend) bool { _, ok := b.(AllergyIntoleranceSearcher); return ok },
+			CanRead: func(b Backend) bool { _, ok := b.(AllergyIntoleranceReader); return ok },
+			CanSearch: func(b Backend) bool {
+				_, ok := b.(AllergyIntoleranceSearcher)
+				_, okJSON := b.(AllergyIntoleranceJSONSearcher)
+				return ok || okJSON
+			},
 			Read: func(ctx context.Context, b Backend, id string) (restserver.Resource, bool, error) {
 				x, ok := b.(AllergyIntoleranceReader)
 				if !ok {
@@ -754,11 +921,16 @@ var spec = restserver.Spec[Backend]{
 				return r, true, err
 			},
 			Search: func(ctx context.Context, b Backend, a *restserver.Args) (fhir.Page[restserver.Resource], bool, error) {
+				q := AllergyIntoleranceQuery{Search: a.Search, Patient: a.Patient}
+				if x, ok := b.(AllergyIntoleranceJSONSearcher); ok {
+					p, err := x.SearchAllergyIntolerancesJSON(ctx, q)
+					return restserver.EraseJSON(p, "patient"), true, err
+				}
 				x, ok := b.(AllergyIntoleranceSearcher)
 				if !ok {
 					return fhir.Page[restserver.Resource]{}, false, nil
 				}
-				p, err := x.SearchAllergyIntolerances(ctx, AllergyIntoleranceQuery{Search: a.Search, Patient: a.Patient})
+				p, err := x.SearchAllergyIntolerances(ctx, q)
 				return restserver.Erase(p), true, err
 			},
 			Owner: func(r restserver.Resource) string { return ref(r.(*AllergyIntolerance).Patient) },
@@ -769,8 +941,12 @@ var spec = restserver.Spec[Backend]{
 				Signature: "ReadMedicationOrder(ctx context.Context, id string) (*dstu2.MedicationOrder, error)"},
 			Searcher: restserver.Method{Interface: "dstu2.MedicationOrderSearcher", Name: "SearchMedicationOrders",
 				Signature: "SearchMedicationOrders(ctx context.Context, q dstu2.MedicationOrderQuery) (fhir.Page[*dstu2.MedicationOrder], error)"},
-			CanRead:   func(b Backend) bool { _, ok := b.(MedicationOrderReader); return ok },
-			CanSearch: func(b Backend) bool { _, ok := b.(MedicationOrderSearcher); return ok },
+			CanRead: func(b Backend) bool { _, ok := b.(MedicationOrderReader); return ok },
+			CanSearch: func(b Backend) bool {
+				_, ok := b.(MedicationOrderSearcher)
+				_, okJSON := b.(MedicationOrderJSONSearcher)
+				return ok || okJSON
+			},
 			Read: func(ctx context.Context, b Backend, id string) (restserver.Resource, bool, error) {
 				x, ok := b.(MedicationOrderReader)
 				if !ok {
@@ -780,12 +956,17 @@ var spec = restserver.Spec[Backend]{
 				return r, true, err
 			},
 			Search: func(ctx context.Context, b Backend, a *restserver.Args) (fhir.Page[restserver.Resource], bool, error) {
+				q := MedicationOrderQuery{Search: a.Search, Patient: a.Patient,
+					Status: a.Tokens("status")}
+				if x, ok := b.(MedicationOrderJSONSearcher); ok {
+					p, err := x.SearchMedicationOrdersJSON(ctx, q)
+					return restserver.EraseJSON(p, "patient"), true, err
+				}
 				x, ok := b.(MedicationOrderSearcher)
 				if !ok {
 					return fhir.Page[restserver.Resource]{}, false, nil
 				}
-				p, err := x.SearchMedicationOrders(ctx, MedicationOrderQuery{Search: a.Search, Patient: a.Patient,
-					Status: a.Tokens("status")})
+				p, err := x.SearchMedicationOrders(ctx, q)
 				return restserver.Erase(p), true, err
 			},
 			Owner: func(r restserver.Resource) string { return ref(r.(*MedicationOrder).Patient) },
@@ -796,8 +977,12 @@ var spec = restserver.Spec[Backend]{
 				Signature: "ReadCoverage(ctx context.Context, id string) (*dstu2.Coverage, error)"},
 			Searcher: restserver.Method{Interface: "dstu2.CoverageSearcher", Name: "SearchCoverages",
 				Signature: "SearchCoverages(ctx context.Context, q dstu2.CoverageQuery) (fhir.Page[*dstu2.Coverage], error)"},
-			CanRead:   func(b Backend) bool { _, ok := b.(CoverageReader); return ok },
-			CanSearch: func(b Backend) bool { _, ok := b.(CoverageSearcher); return ok },
+			CanRead: func(b Backend) bool { _, ok := b.(CoverageReader); return ok },
+			CanSearch: func(b Backend) bool {
+				_, ok := b.(CoverageSearcher)
+				_, okJSON := b.(CoverageJSONSearcher)
+				return ok || okJSON
+			},
 			Read: func(ctx context.Context, b Backend, id string) (restserver.Resource, bool, error) {
 				x, ok := b.(CoverageReader)
 				if !ok {
@@ -807,13 +992,18 @@ var spec = restserver.Spec[Backend]{
 				return r, true, err
 			},
 			Search: func(ctx context.Context, b Backend, a *restserver.Args) (fhir.Page[restserver.Resource], bool, error) {
+				q := CoverageQuery{Search: a.Search, Patient: a.Patient,
+					Identifier: a.Tokens("identifier"),
+					Type:       a.Tokens("type")}
+				if x, ok := b.(CoverageJSONSearcher); ok {
+					p, err := x.SearchCoveragesJSON(ctx, q)
+					return restserver.EraseJSON(p, "subscriber"), true, err
+				}
 				x, ok := b.(CoverageSearcher)
 				if !ok {
 					return fhir.Page[restserver.Resource]{}, false, nil
 				}
-				p, err := x.SearchCoverages(ctx, CoverageQuery{Search: a.Search, Patient: a.Patient,
-					Identifier: a.Tokens("identifier"),
-					Type:       a.Tokens("type")})
+				p, err := x.SearchCoverages(ctx, q)
 				return restserver.Erase(p), true, err
 			},
 			Owner: func(r restserver.Resource) string { return ref(r.(*Coverage).Subscriber) },
@@ -824,8 +1014,12 @@ var spec = restserver.Spec[Backend]{
 				Signature: "ReadLocation(ctx context.Context, id string) (*dstu2.Location, error)"},
 			Searcher: restserver.Method{Interface: "dstu2.LocationSearcher", Name: "SearchLocations",
 				Signature: "SearchLocations(ctx context.Context, q dstu2.LocationQuery) (fhir.Page[*dstu2.Location], error)"},
-			CanRead:   func(b Backend) bool { _, ok := b.(LocationReader); return ok },
-			CanSearch: func(b Backend) bool { _, ok := b.(LocationSearcher); return ok },
+			CanRead: func(b Backend) bool { _, ok := b.(LocationReader); return ok },
+			CanSearch: func(b Backend) bool {
+				_, ok := b.(LocationSearcher)
+				_, okJSON := b.(LocationJSONSearcher)
+				return ok || okJSON
+			},
 			Read: func(ctx context.Context, b Backend, id string) (restserver.Resource, bool, error) {
 				x, ok := b.(LocationReader)
 				if !ok {
@@ -835,13 +1029,18 @@ var spec = restserver.Spec[Backend]{
 				return r, true, err
 			},
 			Search: func(ctx context.Context, b Backend, a *restserver.Args) (fhir.Page[restserver.Resource], bool, error) {
+				q := LocationQuery{Search: a.Search,
+					Name:       a.Strings("name"),
+					Identifier: a.Tokens("identifier")}
+				if x, ok := b.(LocationJSONSearcher); ok {
+					p, err := x.SearchLocationsJSON(ctx, q)
+					return restserver.EraseJSON(p, ""), true, err
+				}
 				x, ok := b.(LocationSearcher)
 				if !ok {
 					return fhir.Page[restserver.Resource]{}, false, nil
 				}
-				p, err := x.SearchLocations(ctx, LocationQuery{Search: a.Search,
-					Name:       a.Strings("name"),
-					Identifier: a.Tokens("identifier")})
+				p, err := x.SearchLocations(ctx, q)
 				return restserver.Erase(p), true, err
 			},
 			Owner: func(restserver.Resource) string { return "" },
@@ -852,8 +1051,12 @@ var spec = restserver.Spec[Backend]{
 				Signature: "ReadPractitioner(ctx context.Context, id string) (*dstu2.Practitioner, error)"},
 			Searcher: restserver.Method{Interface: "dstu2.PractitionerSearcher", Name: "SearchPractitioners",
 				Signature: "SearchPractitioners(ctx context.Context, q dstu2.PractitionerQuery) (fhir.Page[*dstu2.Practitioner], error)"},
-			CanRead:   func(b Backend) bool { _, ok := b.(PractitionerReader); return ok },
-			CanSearch: func(b Backend) bool { _, ok := b.(PractitionerSearcher); return ok },
+			CanRead: func(b Backend) bool { _, ok := b.(PractitionerReader); return ok },
+			CanSearch: func(b Backend) bool {
+				_, ok := b.(PractitionerSearcher)
+				_, okJSON := b.(PractitionerJSONSearcher)
+				return ok || okJSON
+			},
 			Read: func(ctx context.Context, b Backend, id string) (restserver.Resource, bool, error) {
 				x, ok := b.(PractitionerReader)
 				if !ok {
@@ -863,13 +1066,18 @@ var spec = restserver.Spec[Backend]{
 				return r, true, err
 			},
 			Search: func(ctx context.Context, b Backend, a *restserver.Args) (fhir.Page[restserver.Resource], bool, error) {
+				q := PractitionerQuery{Search: a.Search,
+					Name:       a.Strings("name"),
+					Identifier: a.Tokens("identifier")}
+				if x, ok := b.(PractitionerJSONSearcher); ok {
+					p, err := x.SearchPractitionersJSON(ctx, q)
+					return restserver.EraseJSON(p, ""), true, err
+				}
 				x, ok := b.(PractitionerSearcher)
 				if !ok {
 					return fhir.Page[restserver.Resource]{}, false, nil
 				}
-				p, err := x.SearchPractitioners(ctx, PractitionerQuery{Search: a.Search,
-					Name:       a.Strings("name"),
-					Identifier: a.Tokens("identifier")})
+				p, err := x.SearchPractitioners(ctx, q)
 				return restserver.Erase(p), true, err
 			},
 			Owner: func(restserver.Resource) string { return "" },

@@ -4,6 +4,7 @@ package dstu2_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 
 	"github.com/patientsfhir/patientsfhir/dstu2"
@@ -46,7 +47,10 @@ var version = servertest.Version[dstu2.Backend]{
 		}
 		return "", false
 	},
-	Typed:        func(n servertest.Backend) dstu2.Backend { return typed{n} },
+	Typed: func(n servertest.Backend) dstu2.Backend { return typed{n} },
+	TypedJSON: func(n servertest.Backend, mangle func(string, []byte) []byte) dstu2.Backend {
+		return typedJSON{typed{n}, mangle}
+	},
 	PatientsOnly: func(b dstu2.Backend) dstu2.Backend { return struct{ dstu2.Backend }{b} },
 	Neutral:      func(b dstu2.Backend) servertest.Backend { return neutral{b} },
 	NewMem: func() (dstu2.Backend, error) {
@@ -217,6 +221,57 @@ func (x typed) SearchPractitioners(ctx context.Context, q dstu2.PractitionerQuer
 			{Name: "identifier", Tokens: q.Identifier},
 		}})
 	return servertest.PageOf[*dstu2.Practitioner](p), err
+}
+
+// typedJSON is typed with the JSON searchers too (which the engine prefers).
+type typedJSON struct {
+	typed
+	mangle func(typ string, b []byte) []byte
+}
+
+func (x typedJSON) SearchPatientsJSON(ctx context.Context, q dstu2.PatientQuery) (fhir.Page[json.RawMessage], error) {
+	p, err := x.SearchPatients(ctx, q)
+	return servertest.JSONPage("Patient", p, x.mangle), err
+}
+
+func (x typedJSON) SearchObservationsJSON(ctx context.Context, q dstu2.ObservationQuery) (fhir.Page[json.RawMessage], error) {
+	p, err := x.SearchObservations(ctx, q)
+	return servertest.JSONPage("Observation", p, x.mangle), err
+}
+
+func (x typedJSON) SearchConditionsJSON(ctx context.Context, q dstu2.ConditionQuery) (fhir.Page[json.RawMessage], error) {
+	p, err := x.SearchConditions(ctx, q)
+	return servertest.JSONPage("Condition", p, x.mangle), err
+}
+
+func (x typedJSON) SearchEncountersJSON(ctx context.Context, q dstu2.EncounterQuery) (fhir.Page[json.RawMessage], error) {
+	p, err := x.SearchEncounters(ctx, q)
+	return servertest.JSONPage("Encounter", p, x.mangle), err
+}
+
+func (x typedJSON) SearchAllergyIntolerancesJSON(ctx context.Context, q dstu2.AllergyIntoleranceQuery) (fhir.Page[json.RawMessage], error) {
+	p, err := x.SearchAllergyIntolerances(ctx, q)
+	return servertest.JSONPage("AllergyIntolerance", p, x.mangle), err
+}
+
+func (x typedJSON) SearchMedicationOrdersJSON(ctx context.Context, q dstu2.MedicationOrderQuery) (fhir.Page[json.RawMessage], error) {
+	p, err := x.SearchMedicationOrders(ctx, q)
+	return servertest.JSONPage("MedicationOrder", p, x.mangle), err
+}
+
+func (x typedJSON) SearchCoveragesJSON(ctx context.Context, q dstu2.CoverageQuery) (fhir.Page[json.RawMessage], error) {
+	p, err := x.SearchCoverages(ctx, q)
+	return servertest.JSONPage("Coverage", p, x.mangle), err
+}
+
+func (x typedJSON) SearchLocationsJSON(ctx context.Context, q dstu2.LocationQuery) (fhir.Page[json.RawMessage], error) {
+	p, err := x.SearchLocations(ctx, q)
+	return servertest.JSONPage("Location", p, x.mangle), err
+}
+
+func (x typedJSON) SearchPractitionersJSON(ctx context.Context, q dstu2.PractitionerQuery) (fhir.Page[json.RawMessage], error) {
+	p, err := x.SearchPractitioners(ctx, q)
+	return servertest.JSONPage("Practitioner", p, x.mangle), err
 }
 
 func (x typed) GenericTypes() []dstu2.GenericType {

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/patientsfhir/patientsfhir/fhir"
 	"github.com/patientsfhir/patientsfhir/fhirsql"
+	"github.com/patientsfhir/patientsfhir/internal/testsupport"
 )
 
 // The test schema: items with one name, one coding and one date in the
@@ -235,22 +235,7 @@ func openSQLite(t testing.TB) *db {
 // PATIENTSFHIR_TEST_POSTGRES_DSN.
 func openPostgres(t testing.TB) *db {
 	t.Helper()
-	dsn := os.Getenv("PATIENTSFHIR_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		t.Skip("PATIENTSFHIR_TEST_POSTGRES_DSN is not set (source .ci/postgres.sh)")
-	}
-	admin, err := sql.Open("pgx", dsn)
-	require.NoError(t, err)
-	t.Cleanup(func() { admin.Close() })
-	schema := fmt.Sprintf("fhirsql_%d_%d", os.Getpid(), time.Now().UnixNano())
-	_, err = admin.Exec("CREATE SCHEMA " + schema)
-	require.NoError(t, err)
-	t.Cleanup(func() { admin.Exec("DROP SCHEMA " + schema + " CASCADE") })
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	s, err := sql.Open("pgx", dsn+sep+"search_path="+schema)
+	s, err := sql.Open("pgx", testsupport.PostgresSchema(t))
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	x := &db{d: fhirsql.PostgreSQL, sql: s}

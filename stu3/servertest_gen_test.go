@@ -4,6 +4,7 @@ package stu3_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 
 	"github.com/patientsfhir/patientsfhir/fhir"
@@ -47,7 +48,10 @@ var version = servertest.Version[stu3.Backend]{
 		}
 		return "", false
 	},
-	Typed:        func(n servertest.Backend) stu3.Backend { return typed{n} },
+	Typed: func(n servertest.Backend) stu3.Backend { return typed{n} },
+	TypedJSON: func(n servertest.Backend, mangle func(string, []byte) []byte) stu3.Backend {
+		return typedJSON{typed{n}, mangle}
+	},
 	PatientsOnly: func(b stu3.Backend) stu3.Backend { return struct{ stu3.Backend }{b} },
 	Neutral:      func(b stu3.Backend) servertest.Backend { return neutral{b} },
 	NewMem: func() (stu3.Backend, error) {
@@ -231,6 +235,62 @@ func (x typed) SearchPractitioners(ctx context.Context, q stu3.PractitionerQuery
 			{Name: "identifier", Tokens: q.Identifier},
 		}})
 	return servertest.PageOf[*stu3.Practitioner](p), err
+}
+
+// typedJSON is typed with the JSON searchers too (which the engine prefers).
+type typedJSON struct {
+	typed
+	mangle func(typ string, b []byte) []byte
+}
+
+func (x typedJSON) SearchPatientsJSON(ctx context.Context, q stu3.PatientQuery) (fhir.Page[json.RawMessage], error) {
+	p, err := x.SearchPatients(ctx, q)
+	return servertest.JSONPage("Patient", p, x.mangle), err
+}
+
+func (x typedJSON) SearchObservationsJSON(ctx context.Context, q stu3.ObservationQuery) (fhir.Page[json.RawMessage], error) {
+	p, err := x.SearchObservations(ctx, q)
+	return servertest.JSONPage("Observation", p, x.mangle), err
+}
+
+func (x typedJSON) SearchConditionsJSON(ctx context.Context, q stu3.ConditionQuery) (fhir.Page[json.RawMessage], error) {
+	p, err := x.SearchConditions(ctx, q)
+	return servertest.JSONPage("Condition", p, x.mangle), err
+}
+
+func (x typedJSON) SearchEncountersJSON(ctx context.Context, q stu3.EncounterQuery) (fhir.Page[json.RawMessage], error) {
+	p, err := x.SearchEncounters(ctx, q)
+	return servertest.JSONPage("Encounter", p, x.mangle), err
+}
+
+func (x typedJSON) SearchAllergyIntolerancesJSON(ctx context.Context, q stu3.AllergyIntoleranceQuery) (fhir.Page[json.RawMessage], error) {
+	p, err := x.SearchAllergyIntolerances(ctx, q)
+	return servertest.JSONPage("AllergyIntolerance", p, x.mangle), err
+}
+
+func (x typedJSON) SearchMedicationRequestsJSON(ctx context.Context, q stu3.MedicationRequestQuery) (fhir.Page[json.RawMessage], error) {
+	p, err := x.SearchMedicationRequests(ctx, q)
+	return servertest.JSONPage("MedicationRequest", p, x.mangle), err
+}
+
+func (x typedJSON) SearchMedicationStatementsJSON(ctx context.Context, q stu3.MedicationStatementQuery) (fhir.Page[json.RawMessage], error) {
+	p, err := x.SearchMedicationStatements(ctx, q)
+	return servertest.JSONPage("MedicationStatement", p, x.mangle), err
+}
+
+func (x typedJSON) SearchCoveragesJSON(ctx context.Context, q stu3.CoverageQuery) (fhir.Page[json.RawMessage], error) {
+	p, err := x.SearchCoverages(ctx, q)
+	return servertest.JSONPage("Coverage", p, x.mangle), err
+}
+
+func (x typedJSON) SearchLocationsJSON(ctx context.Context, q stu3.LocationQuery) (fhir.Page[json.RawMessage], error) {
+	p, err := x.SearchLocations(ctx, q)
+	return servertest.JSONPage("Location", p, x.mangle), err
+}
+
+func (x typedJSON) SearchPractitionersJSON(ctx context.Context, q stu3.PractitionerQuery) (fhir.Page[json.RawMessage], error) {
+	p, err := x.SearchPractitioners(ctx, q)
+	return servertest.JSONPage("Practitioner", p, x.mangle), err
 }
 
 func (x typed) GenericTypes() []stu3.GenericType {

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/patientsfhir/patientsfhir/auth"
+	"github.com/patientsfhir/patientsfhir/internal/testsupport"
 )
 
 // BenchmarkStores measures the store operations the token endpoint and the verifier can reach:
@@ -26,7 +27,7 @@ func BenchmarkStores(b *testing.B) {
 	}{
 		{"memory", func(*testing.B) auth.Store { return auth.NewMemoryStore() }},
 		{"sqlite", func(b *testing.B) auth.Store { return openSQLite(b, filepath.Join(b.TempDir(), "auth.db")) }},
-		{"postgres", func(b *testing.B) auth.Store { return openPG(b, pgSchemaDSN(b)) }},
+		{"postgres", func(b *testing.B) auth.Store { return openPG(b, testsupport.PostgresSchema(b)) }},
 	}
 	ctx := context.Background()
 	now := time.Now()

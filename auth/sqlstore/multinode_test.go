@@ -87,7 +87,7 @@ func TestSQLiteTwoNodes(t *testing.T) {
 }
 
 func TestPostgresTwoNodes(t *testing.T) {
-	dsn := pgSchemaDSN(t)
+	dsn := testsupport.PostgresSchema(t)
 	runTwoNodes(t, func(t *testing.T) auth.Store {
 		s := openPG(t, dsn)
 		t.Cleanup(func() { s.Close() })

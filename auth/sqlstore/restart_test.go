@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/patientsfhir/patientsfhir/auth"
+	"github.com/patientsfhir/patientsfhir/internal/testsupport"
 )
 
 const restartTenant = "c0ffee00-1234-4abc-8def-001122334455"
@@ -115,6 +116,6 @@ func TestSQLiteRestartThroughIssuer(t *testing.T) {
 }
 
 func TestPostgresRestartThroughIssuer(t *testing.T) {
-	dsn := pgSchemaDSN(t)
+	dsn := testsupport.PostgresSchema(t)
 	runRestart(t, func(t *testing.T) auth.Store { return openPG(t, dsn) })
 }

@@ -2,13 +2,9 @@ package sqlstore_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,6 +15,7 @@ import (
 	"github.com/patientsfhir/patientsfhir/auth"
 	"github.com/patientsfhir/patientsfhir/auth/sqlstore"
 	"github.com/patientsfhir/patientsfhir/auth/storetest"
+	"github.com/patientsfhir/patientsfhir/internal/testsupport"
 )
 
 // --- SQLite --------------------------------------------------------------------------------
@@ -113,50 +110,6 @@ func TestSQLiteTwoOpenersSerialise(t *testing.T) {
 
 // --- PostgreSQL ----------------------------------------------------------------------------
 
-const dsnEnv = "PATIENTSFHIR_TEST_POSTGRES_DSN"
-
-// pgSchemaDSN creates an empty schema for one test (dropped at cleanup) and returns a DSN whose
-// search_path selects it, so that tests and packages running in parallel never share tables.
-// It skips the test only when PATIENTSFHIR_TEST_POSTGRES_DSN is unset. Its administrative
-// connection is the test's own and closed at cleanup (goleak checks that no pool outlives the
-// tests).
-func pgSchemaDSN(t testing.TB) string {
-	t.Helper()
-	dsn := os.Getenv(dsnEnv)
-	if dsn == "" {
-		t.Skipf("%s is not set; run `source .ci/postgres.sh` to start a throwaway server", dsnEnv)
-	}
-	adminDB, err := sql.Open("pgx", dsn)
-	require.NoError(t, err)
-	adminDB.SetMaxOpenConns(1)
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	schema := "pftest_" + hex.EncodeToString(b[:])
-	_, err = adminDB.Exec(`CREATE SCHEMA ` + schema)
-	if err != nil {
-		adminDB.Close()
-	}
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		_, err := adminDB.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
-		assert.NoError(t, err)
-		assert.NoError(t, adminDB.Close())
-	})
-	return withSearchPath(t, dsn, schema)
-}
-
-func withSearchPath(t testing.TB, dsn, schema string) string {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		u, err := url.Parse(dsn)
-		require.NoError(t, err)
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		return u.String()
-	}
-	return dsn + " search_path=" + schema
-}
-
 func openPG(t testing.TB, dsn string) *sqlstore.Store {
 	t.Helper()
 	s, err := sqlstore.OpenPostgres(context.Background(), dsn)
@@ -165,19 +118,19 @@ func openPG(t testing.TB, dsn string) *sqlstore.Store {
 }
 
 func TestPostgresConformance(t *testing.T) {
-	pgSchemaDSN(t) // skip early without a server
-	storetest.Run(t, func(t *testing.T) auth.Store { return openPG(t, pgSchemaDSN(t)) })
+	testsupport.PostgresSchema(t) // skip early without a server
+	storetest.Run(t, func(t *testing.T) auth.Store { return openPG(t, testsupport.PostgresSchema(t)) })
 }
 
 func TestPostgresDurable(t *testing.T) {
-	dsn := pgSchemaDSN(t)
+	dsn := testsupport.PostgresSchema(t)
 	storetest.RunDurable(t, func(t *testing.T) auth.Store { return openPG(t, dsn) })
 }
 
 // Several nodes starting at once on an empty database: the advisory lock makes exactly one of
 // them create the schema and the others find it done.
 func TestPostgresConcurrentOpen(t *testing.T) {
-	dsn := pgSchemaDSN(t)
+	dsn := testsupport.PostgresSchema(t)
 	const nodes = 6
 	var wg sync.WaitGroup
 	stores := make([]*sqlstore.Store, nodes)
@@ -214,7 +167,7 @@ func TestPostgresConcurrentOpen(t *testing.T) {
 }
 
 func TestPostgresRefusesNewerSchema(t *testing.T) {
-	dsn := pgSchemaDSN(t)
+	dsn := testsupport.PostgresSchema(t)
 	openPG(t, dsn).Close()
 	db, err := sql.Open("pgx", dsn)
 	require.NoError(t, err)

@@ -153,7 +153,7 @@ func TestSQLiteTenantTwoNodes(t *testing.T) {
 }
 
 func TestPostgresTenantTwoNodes(t *testing.T) {
-	dsn := pgSchemaDSN(t)
+	dsn := testsupport.PostgresSchema(t)
 	runTenantTwoNodes(t, func(t *testing.T) *sqlstore.Store {
 		s := openPG(t, dsn)
 		t.Cleanup(func() { s.Close() })

@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/patientsfhir/patientsfhir/internal/testsupport"
 	"github.com/patientsfhir/patientsfhir/routing"
 	"github.com/patientsfhir/patientsfhir/routing/routingtest"
 )
@@ -15,8 +16,8 @@ func TestSQLiteTenantStore(t *testing.T) {
 }
 
 func TestPostgresTenantStore(t *testing.T) {
-	pgSchemaDSN(t) // skip early without a server
-	routingtest.RunTenantStoreTests(t, func(t *testing.T) routing.TenantStore { return openPG(t, pgSchemaDSN(t)) })
+	testsupport.PostgresSchema(t) // skip early without a server
+	routingtest.RunTenantStoreTests(t, func(t *testing.T) routing.TenantStore { return openPG(t, testsupport.PostgresSchema(t)) })
 }
 
 // Two processes on one SQLite file: a follower on one handle misses none of the writes made
@@ -31,7 +32,7 @@ func TestSQLiteTenantChangesTwoHandles(t *testing.T) {
 // Three nodes on one PostgreSQL database: the revision row makes writes commit in revision
 // order, so a follower never skips a write that committed late.
 func TestPostgresTenantChangesThreeNodes(t *testing.T) {
-	dsn := pgSchemaDSN(t)
+	dsn := testsupport.PostgresSchema(t)
 	a, b, c := openPG(t, dsn), openPG(t, dsn), openPG(t, dsn)
 	t.Cleanup(func() { a.Close(); b.Close(); c.Close() })
 	routingtest.RaceChanges(t, a, b, c)

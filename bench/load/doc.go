@@ -8,10 +8,12 @@
 // The service ([Open], [Serve]) is the whole module as a partner deploys
 // it: patientsfhir.New with the token endpoint, the tenant registry
 // (routing.Directory and routing.Registry over auth/sqlstore, on SQLite or
-// PostgreSQL) routing the tenant to the sample EHR's SQLite backend
-// (examples/sampleehr/ehr), and the STU3 server with the Patients app's
-// profile. It runs in a child process ([StartChild]) so that what it uses
-// is its own.
+// PostgreSQL) routing the tenant to the sample EHR's backend
+// (examples/sampleehr/ehr) with its data on SQLite or PostgreSQL
+// ([Options].Data; a PostgreSQL population is seeded once into a schema of
+// its own, sampleehr_<size>, and reused), and the STU3 server with the
+// Patients app's profile. It runs in a child process ([StartChild]) so
+// that what it uses is its own.
 //
 // The mix ([Client], [DefaultWeights]) is the app's: every operation first
 // asks for a token (same client, secret and tenant, as the app does before
@@ -23,6 +25,7 @@
 //
 //	cd bench && go run ./load/cmd/load
 //	cd bench && go run ./load/cmd/load -patients 1000,100000 -dir /var/tmp/load -store sqlite,postgres
+//	cd bench && go run ./load/cmd/load -data sqlite,postgres
 //	cd bench && go run ./load/cmd/load -soak 1h -rate 50
 //
 // The package's tests check the mix against the service and run a short

@@ -2,6 +2,8 @@ package load_test
 
 import (
 	"context"
+	"database/sql"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/patientsfhir/patientsfhir/bench/load"
 	"github.com/patientsfhir/patientsfhir/examples/sampleehr/population"
+	"github.com/patientsfhir/patientsfhir/internal/testsupport"
 )
 
 // TestMain serves when the test binary is started as the service, and
@@ -106,6 +109,46 @@ func TestOpenRejectsBadOptions(t *testing.T) {
 	require.ErrorContains(t, err, "unknown AuthStore")
 	_, err = load.Open(ctx, load.Options{Patients: 10, Dir: filepath.Join(t.TempDir(), "x"), AuthStore: "postgres"}, "http://127.0.0.1:1")
 	require.Error(t, err)
+	_, err = load.Open(ctx, load.Options{Patients: 10, Dir: t.TempDir(), Data: "oracle"}, "http://127.0.0.1:1")
+	require.ErrorContains(t, err, "unknown Data")
+	_, err = load.Open(ctx, load.Options{Patients: 10, Dir: t.TempDir(), Data: "postgres"}, "http://127.0.0.1:1")
+	require.ErrorContains(t, err, "needs PostgresDSN")
+}
+
+// With its data on PostgreSQL the service seeds the population into the
+// schema of its size once; the next service reuses it and serves the same
+// data.
+func TestPostgresDataIsSeededOnce(t *testing.T) {
+	dsn := os.Getenv(testsupport.PostgresDSNEnv)
+	if dsn == "" {
+		t.Skipf("%s is not set", testsupport.PostgresDSNEnv)
+	}
+	// A size no measurement uses: its schema is this test's.
+	const size = 13
+	admin, err := sql.Open("pgx", dsn)
+	require.NoError(t, err)
+	defer admin.Close()
+	drop := func() {
+		_, err := admin.Exec(`DROP SCHEMA IF EXISTS sampleehr_13 CASCADE`)
+		require.NoError(t, err)
+	}
+	drop()
+	defer drop()
+	ctx := context.Background()
+	for i, seeded := range []int{size, 0} {
+		ts := httptest.NewUnstartedServer(nil)
+		svc, err := load.Open(ctx, load.Options{Patients: size, Dir: t.TempDir(), Data: "postgres", PostgresDSN: dsn},
+			"http://"+ts.Listener.Addr().String())
+		require.NoError(t, err, "run %d", i)
+		assert.Equal(t, seeded, svc.Seeded.Patients, "run %d", i)
+		ts.Config.Handler = svc.Handler
+		ts.Start()
+		c := load.NewClient(ts.URL, svc.ClientID, svc.Secret, svc.Population, 2, load.DefaultWeights)
+		assert.NoError(t, c.Check(ctx), "run %d", i)
+		c.Close()
+		ts.Close()
+		require.NoError(t, svc.Close())
+	}
 }
 
 // testWriter writes to the test log.

@@ -3,6 +3,7 @@ package load
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"github.com/patientsfhir/patientsfhir/auth/sqlstore"
 	"github.com/patientsfhir/patientsfhir/examples/sampleehr/ehr"
 	"github.com/patientsfhir/patientsfhir/examples/sampleehr/population"
+	"github.com/patientsfhir/patientsfhir/internal/pgdsn"
 	"github.com/patientsfhir/patientsfhir/routing"
 	"github.com/patientsfhir/patientsfhir/stu3"
 )
@@ -31,18 +33,24 @@ const Tenant = "7f2c1d9e-0b4a-4c55-9a21-3e8d6f1b2a01"
 type Options struct {
 	// Patients is the size of the tenant's population (default 1,000).
 	Patients int
-	// Dir holds the sample EHR's database, sampleehr-<Patients>.db, seeded
-	// on first use and reused after (seeding 100,000 patients takes minutes).
-	// Required.
+	// Dir holds the sample EHR's SQLite database, sampleehr-<Patients>.db,
+	// seeded on first use and reused after (seeding 100,000 patients takes
+	// minutes), and the SQLite auth store. Required.
 	Dir string
+	// Data is where the sample EHR's data lives (Backend "sql"): "sqlite"
+	// (default; the file in Dir) or "postgres" (PostgresDSN, in the schema
+	// sampleehr_<Patients>, created if missing). Either is seeded on first
+	// use and reused by later runs, as a PostgreSQL database outlives them.
+	Data string
 	// AuthStore is where clients, signing keys and the tenant registry
 	// live: "sqlite" (default; a fresh file in Dir per run) or "postgres"
 	// (PostgresDSN).
 	AuthStore string
-	// PostgresDSN is the PostgreSQL database of AuthStore "postgres".
+	// PostgresDSN is the PostgreSQL database of Data and AuthStore
+	// "postgres".
 	PostgresDSN string
 	// Backend serves the tenant's data: "sql" (default: the sample EHR's
-	// SQLite database) or "mem" (the module's in-memory engine, stu3mem,
+	// database, on Data) or "mem" (the module's in-memory engine, stu3mem,
 	// loaded with the same population).
 	Backend string
 	// Floor, when set, turns Serve into the floor: it answers exactly these
@@ -55,7 +63,8 @@ type Options struct {
 
 // Service is the sample EHR behind the whole module: the token endpoint,
 // the tenant registry (routing.Directory and routing.Registry over the auth
-// store) routing the tenant to the SQLite backend (ehr.DB.STU3), and the
+// store) routing the tenant to the sample EHR's backend (ehr.DB.STU3, on
+// SQLite or PostgreSQL), and the
 // STU3 server with the Patients app's profile, as one http.Handler built by
 // patientsfhir.New.
 type Service struct {
@@ -102,7 +111,7 @@ func Open(ctx context.Context, o Options, publicURL string) (*Service, error) {
 	var backend func(tenant string) stu3.Backend
 	switch o.Backend {
 	case "", "sql":
-		if s.db, err = ehr.Open(ctx, filepath.Join(o.Dir, "sampleehr-"+strconv.Itoa(o.Patients)+".db")); err != nil {
+		if s.db, err = openData(ctx, o); err != nil {
 			return nil, err
 		}
 		if s.Seeded, err = s.db.Seed(ctx, pop); err != nil && !errors.Is(err, ehr.ErrSeeded) {
@@ -175,6 +184,42 @@ func Open(ctx context.Context, o Options, publicURL string) (*Service, error) {
 	}()
 	ok = true
 	return s, nil
+}
+
+// openData opens the sample EHR's database that o.Data names.
+func openData(ctx context.Context, o Options) (*ehr.DB, error) {
+	size := strconv.Itoa(o.Patients)
+	switch o.Data {
+	case "", "sqlite":
+		return ehr.Open(ctx, filepath.Join(o.Dir, "sampleehr-"+size+".db"))
+	case "postgres":
+		if o.PostgresDSN == "" {
+			return nil, errors.New("load: Data postgres needs PostgresDSN")
+		}
+		dsn, err := postgresSchema(ctx, o.PostgresDSN, "sampleehr_"+size)
+		if err != nil {
+			return nil, err
+		}
+		return ehr.OpenPostgres(ctx, dsn)
+	default:
+		return nil, fmt.Errorf("load: unknown Data %q (sqlite, postgres)", o.Data)
+	}
+}
+
+// postgresSchema creates schema (a plain identifier) in the database of
+// dsn if it is missing, and returns dsn with its search_path set to it.
+// Its errors never quote dsn.
+func postgresSchema(ctx context.Context, dsn, schema string) (string, error) {
+	// The "pgx" driver is registered by package ehr.
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return "", errors.New("load: invalid PostgreSQL connection string")
+	}
+	defer admin.Close()
+	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA IF NOT EXISTS `+schema); err != nil {
+		return "", fmt.Errorf("load: create schema %s: %w", schema, err)
+	}
+	return pgdsn.WithSearchPath(dsn, schema)
 }
 
 // Close stops the service's upkeep and closes its databases. It may be

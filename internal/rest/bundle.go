@@ -245,12 +245,16 @@ var errNoResource = errors.New("fhir: entry without resource")
 // appendResource appends the JSON encoding of res to dst and checks that
 // what was appended is valid JSON. A generated model (a
 // [fhirjson.Encodable]) is appended in place; any other json.Marshaler is
-// marshalled and copied. The check is kept for both: a model may carry
+// marshalled and copied; a CheckedJSON was checked already and is copied.
+// The check is kept for the first two: a model may carry
 // members kept by lenient decoding (fhirjson.Unknown), which a backend can
 // set to anything.
 func appendResource(dst []byte, res json.Marshaler) ([]byte, error) {
 	if res == nil {
 		return dst, errNoResource
+	}
+	if c, ok := res.(CheckedJSON); ok {
+		return append(dst, c...), nil
 	}
 	start := len(dst)
 	if enc, ok := res.(fhirjson.Encodable); ok {

@@ -37,13 +37,17 @@ func TestValidJSONDepth(t *testing.T) {
 	}
 }
 
-// FuzzValidJSON holds validJSON to json.Valid.
+// FuzzValidJSON holds validJSON to json.Valid, and ScanResource (which
+// shares its scanner) to the same facts read with encoding/json.
 func FuzzValidJSON(f *testing.F) {
 	for _, c := range validJSONCases {
 		f.Add([]byte(c))
 	}
+	f.Add([]byte(`{"resourceType":"Observation","id":"o1","subject":{"reference":"Patient/1"},"x":[{"id":2}]}`))
+	f.Add([]byte(`{"\u0069d":"a","subject":{"reference":"a","reference":"b"}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		require.Equal(t, json.Valid(b), validJSON(b), "validJSON(%q), against json.Valid", b)
+		checkScanResource(t, b, "subject")
 	})
 }
 

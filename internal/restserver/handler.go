@@ -3,6 +3,7 @@ package restserver
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -802,7 +803,7 @@ func (h *Handler[B]) checkPage(ctx context.Context, rt *route[B], at *site, pati
 	page := rest.Page{Total: tp.Total, TotalKnown: tp.TotalKnown, Next: tp.Next, Entries: make([]rest.Entry, 0, len(tp.Resources))}
 	for _, res := range tp.Resources {
 		reason, paths := checkResource(res, rt.typ)
-		if reason == "" && patient != "" && !refersTo(rt.binding.Owner(res), patient) {
+		if reason == "" && patient != "" && !refersTo(owner(rt.binding, res), patient) {
 			reason = "belongs to another patient than the one requested (rule scope.patient)"
 		}
 		if reason != "" {
@@ -816,9 +817,22 @@ func (h *Handler[B]) checkPage(ctx context.Context, rt *route[B], at *site, pati
 			}
 			continue
 		}
-		page.Entries = append(page.Entries, rest.Entry{Type: rt.typ, ID: res.GetID(), Resource: res})
+		var body json.Marshaler = res
+		if j, ok := res.(*jsonResource); ok {
+			body = rest.CheckedJSON(j.data) // scanned already: copied as it is
+		}
+		page.Entries = append(page.Entries, rest.Entry{Type: rt.typ, ID: res.GetID(), Resource: body})
 	}
 	return page, nil
+}
+
+// owner returns the reference of the patient res belongs to: the one
+// scanned from a JSON resource, the binding's for a typed one.
+func owner[B any](b *Binding[B], res Resource) string {
+	if j, ok := res.(*jsonResource); ok {
+		return j.facts.Owner
+	}
+	return b.Owner(res)
 }
 
 // checkResource returns why res may not be sent as a typ ("" if fine) and,
@@ -826,6 +840,9 @@ func (h *Handler[B]) checkPage(ctx context.Context, rt *route[B], at *site, pati
 func checkResource(res Resource, typ string) (reason string, paths []string) {
 	if res == nil {
 		return "nil resource", nil
+	}
+	if j, ok := res.(*jsonResource); ok && !j.ok {
+		return "not valid (" + errNotJSONObject.Error() + ")", nil
 	}
 	if res.ResourceType() != typ {
 		return "resource type differs from the one requested", nil

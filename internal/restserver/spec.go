@@ -3,8 +3,10 @@ package restserver
 import (
 	"context"
 	"encoding/json"
+	"errors"
 
 	"github.com/patientsfhir/patientsfhir/fhir"
+	"github.com/patientsfhir/patientsfhir/internal/rest"
 )
 
 // Resource is what the engine needs of a generated resource model; every
@@ -60,12 +62,16 @@ type Binding[B any] struct {
 	CanRead, CanSearch func(b B) bool
 	// Read calls the reader; ok is false when b does not implement it.
 	Read func(ctx context.Context, b B, id string) (r Resource, ok bool, err error)
-	// Search calls the searcher with the typed query built from a; ok is
-	// false when b does not implement it.
+	// Search calls the searcher with the typed query built from a (the
+	// JSON searcher when b implements it, through EraseJSON); ok is false
+	// when b implements neither.
 	Search func(ctx context.Context, b B, a *Args) (p fhir.Page[Resource], ok bool, err error)
-	// Owner returns the reference of the patient r belongs to ("" when it
-	// has none).
+	// Owner returns the reference of the patient r, a typed resource,
+	// belongs to ("" when it has none).
 	Owner func(r Resource) string
+	// OwnerKey is the JSON member holding that reference ("subject"), for
+	// the resources of a JSON searcher; "" when the type has none.
+	OwnerKey string
 }
 
 // GenericType declares one resource type served by a GenericBackend.
@@ -146,4 +152,48 @@ func EraseAny[R Resource](p fhir.Page[R]) fhir.Page[Resource] {
 		}
 	}
 	return out
+}
+
+// EraseJSON is Erase for a JSON searcher's page: each resource becomes a
+// Resource whose type, id and owner are those scanned from its JSON
+// (rest.ScanResource with the binding's OwnerKey), so that the output
+// checks see what the client will read. A nil or malformed resource fails
+// the checks.
+func EraseJSON(p fhir.Page[json.RawMessage], ownerKey string) fhir.Page[Resource] {
+	out := fhir.Page[Resource]{Total: p.Total, TotalKnown: p.TotalKnown, Next: p.Next}
+	if len(p.Resources) > 0 {
+		out.Resources = make([]Resource, len(p.Resources))
+		for i, b := range p.Resources {
+			if b != nil {
+				r := &jsonResource{data: b}
+				r.facts, r.ok = rest.ScanResource(b, ownerKey)
+				out.Resources[i] = r
+			}
+		}
+	}
+	return out
+}
+
+// jsonResource is a resource a backend returned as JSON, with the facts
+// scanned from it.
+type jsonResource struct {
+	data  json.RawMessage
+	facts rest.ResourceFacts
+	ok    bool // data is one JSON object with string facts
+}
+
+// errNotJSONObject is the Validate error of a malformed JSON resource.
+var errNotJSONObject = errors.New("not one JSON object with string resourceType and id")
+
+func (r *jsonResource) MarshalJSON() ([]byte, error) { return r.data, nil }
+func (r *jsonResource) ResourceType() string         { return r.facts.Type }
+func (r *jsonResource) GetID() string                { return r.facts.ID }
+
+// Validate reports whether the JSON could be scanned; a JSON resource is
+// not decoded, so its content is not validated further.
+func (r *jsonResource) Validate() error {
+	if !r.ok {
+		return errNotJSONObject
+	}
+	return nil
 }

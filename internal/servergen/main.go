@@ -124,6 +124,9 @@ var funcs = template.FuncMap{
 		return map[string]string{"string": "Strings", "token": "Tokens", "date": "Dates"}[kind]
 	},
 	"paramDecl": paramDecl,
+	// jsonName is the JSON member of a Go field of the models: Subject ->
+	// subject.
+	"jsonName": func(field string) string { return strings.ToLower(field[:1]) + field[1:] },
 	// other is the declaration of the other version.
 	"other": func(pkg string) Version {
 		if pkg == STU3.Pkg {

@@ -3,6 +3,7 @@ package ehr
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -27,7 +28,7 @@ func read[P any](ctx context.Context, db *DB, t *fhirsql.Table, col, tenant, id 
 	if err != nil {
 		return zero, err
 	}
-	q, args, err := t.ReadSQL(fhirsql.SQLite, []string{col}, id, key)
+	q, args, err := t.ReadSQL(db.d, []string{col}, id, key)
 	if err != nil {
 		return zero, err
 	}
@@ -52,7 +53,7 @@ func search[P any](ctx context.Context, db *DB, t *fhirsql.Table, col, tenant st
 	if err != nil {
 		return fhir.Page[P]{}, err
 	}
-	sel, err := fhirsql.NewSelect(fhirsql.SQLite, t, s, key)
+	sel, err := fhirsql.NewSelect(db.d, t, s, key)
 	if err != nil {
 		return fhir.Page[P]{}, err
 	}
@@ -152,5 +153,28 @@ func coverageWhere(patient string, identifier, typ fhir.TokenParam) func(*fhirsq
 		s.Equal("patient", patient)
 		s.Token("identifier", identifier)
 		s.Token("type", typ)
+	}
+}
+
+// stored is search's decode for the JSON searchers: the row's JSON as it
+// is (database/sql copied it out of the row).
+func stored(b []byte) (json.RawMessage, error) { return b, nil }
+
+// decoded returns a function that decodes a page of stored JSON with
+// decode: the typed searchers are the JSON ones, decoded.
+func decoded[P any](decode func([]byte) (P, error)) func(fhir.Page[json.RawMessage], error) (fhir.Page[P], error) {
+	return func(p fhir.Page[json.RawMessage], err error) (fhir.Page[P], error) {
+		if err != nil {
+			return fhir.Page[P]{}, err
+		}
+		out := fhir.Page[P]{Total: p.Total, TotalKnown: p.TotalKnown, Next: p.Next}
+		for _, b := range p.Resources {
+			r, err := decode(b)
+			if err != nil {
+				return fhir.Page[P]{}, err
+			}
+			out.Resources = append(out.Resources, r)
+		}
+		return out, nil
 	}
 }

@@ -23,26 +23,30 @@ func bearer(r *http.Request) { r.Header.Set("Authorization", "Bearer test") }
 // the Patients app sends, each response valid against the official schema,
 // every displayed reference with its display.
 func TestConformanceSTU3(t *testing.T) {
-	db, pops := seeded(t)
-	for _, tenant := range []string{tenantA, tenantB} {
-		t.Run(tenant, func(t *testing.T) {
-			stu3test.Run(t, stu3Handler(t, db.STU3(tenant)), testData(pops[tenant]), stu3test.Options{
-				Base: "/stu3", Authorize: bearer,
-				Schema: func(b []byte) error { return fhirschema.ValidateStrict(fhirschema.STU3, b) },
+	eachDialect(t, func(t *testing.T, dialect string) {
+		db, pops := seeded(t, dialect)
+		for _, tenant := range []string{tenantA, tenantB} {
+			t.Run(tenant, func(t *testing.T) {
+				stu3test.Run(t, stu3Handler(t, db.STU3(tenant)), testData(pops[tenant]), stu3test.Options{
+					Base: "/stu3", Authorize: bearer,
+					Schema: func(b []byte) error { return fhirschema.ValidateStrict(fhirschema.STU3, b) },
+				})
 			})
-		})
-	}
+		}
+	})
 }
 
 // The same for DSTU2, from the same data.
 func TestConformanceDSTU2(t *testing.T) {
-	db, pops := seeded(t)
-	for _, tenant := range []string{tenantA, tenantB} {
-		t.Run(tenant, func(t *testing.T) {
-			dstu2test.Run(t, dstu2Handler(t, db.DSTU2(tenant)), dstu2test.TestData(testData(pops[tenant])), dstu2test.Options{
-				Base: "/dstu2", Authorize: bearer,
-				Schema: func(b []byte) error { return fhirschema.ValidateStrict(fhirschema.DSTU2, b) },
+	eachDialect(t, func(t *testing.T, dialect string) {
+		db, pops := seeded(t, dialect)
+		for _, tenant := range []string{tenantA, tenantB} {
+			t.Run(tenant, func(t *testing.T) {
+				dstu2test.Run(t, dstu2Handler(t, db.DSTU2(tenant)), dstu2test.TestData(testData(pops[tenant])), dstu2test.Options{
+					Base: "/dstu2", Authorize: bearer,
+					Schema: func(b []byte) error { return fhirschema.ValidateStrict(fhirschema.DSTU2, b) },
+				})
 			})
-		})
-	}
+		}
+	})
 }

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -19,14 +18,10 @@ import (
 	"github.com/patientsfhir/patientsfhir/stu3"
 )
 
-// faultDB opens a fresh database for a fault test.
+// faultDB opens a fresh SQLite database for a fault test.
 func faultDB(t *testing.T) (*DB, string) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "ehr.db")
-	db, err := Open(context.Background(), path)
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
-	return db, path
+	return freshDB(t, sqlite)
 }
 
 // The disk fills up while a tenant is seeded (simulated with SQLite's

@@ -1,109 +1,158 @@
 package ehr
 
-// schema creates the tables. Every table has a tenant column (the key of
-// the tenant table) and every index starts with it, so no query can read
-// another tenant's rows cheaply, let alone by mistake. A resource table
-// keeps, besides the resource's JSON in each version (what reads and
-// searches return), the columns its searches filter and sort on:
-// normalised names and their suffixes (fhirsql.Normalize, fhirsql.Suffixes),
-// codes, and dates as [start, end) ranges in Unix microseconds. Sort
-// columns are NOT NULL.
-var schema = []string{
-	`CREATE TABLE IF NOT EXISTS tenant (
-		id INTEGER PRIMARY KEY,
-		guid TEXT NOT NULL UNIQUE,
-		patients INTEGER NOT NULL,
-		seeded_at TEXT NOT NULL)`,
+import (
+	"strings"
 
-	`CREATE TABLE IF NOT EXISTS patient (
-		tenant INTEGER NOT NULL, id TEXT NOT NULL,
-		family_sort TEXT NOT NULL, given_sort TEXT NOT NULL,
-		gender TEXT NOT NULL, gender_text TEXT NOT NULL,
-		birth_start INTEGER NOT NULL, birth_end INTEGER NOT NULL,
-		mrn_system TEXT NOT NULL, mrn TEXT NOT NULL, mrn_text TEXT NOT NULL,
-		stu3 BLOB NOT NULL, dstu2 BLOB NOT NULL,
-		PRIMARY KEY (tenant, id))`,
-	`CREATE INDEX IF NOT EXISTS patient_mrn ON patient (tenant, mrn)`,
-	`CREATE INDEX IF NOT EXISTS patient_birth ON patient (tenant, birth_start)`,
-	`CREATE INDEX IF NOT EXISTS patient_gender ON patient (tenant, gender, family_sort, given_sort, id)`,
-	`CREATE INDEX IF NOT EXISTS patient_order ON patient (tenant, family_sort, given_sort, id)`,
+	"github.com/patientsfhir/patientsfhir/fhirsql"
+)
+
+// The schema, declared once for both dialects. Every table has a tenant
+// column (the key of the tenant table) and every index starts with it, so
+// no query can read another tenant's rows cheaply, let alone by mistake. A
+// resource table keeps, besides the resource's JSON in each version (what
+// reads and searches return), the columns its searches filter and sort on:
+// normalised names and their suffixes (fhirsql.Normalize,
+// fhirsql.Suffixes), codes, and dates as [start, end) ranges in Unix
+// microseconds. Every column is NOT NULL.
+//
+// A column is "name type": type is text, int (64 bits), json (the
+// resource's bytes) or key (the tenant table's generated key); "unique"
+// may follow. On PostgreSQL every text column compares bytes
+// (COLLATE "C"), as SQLite's do: fhirsql's prefix ranges and keyset
+// cursors need that order.
+type tableDef struct {
+	name string
+	cols []string // "name type [unique]"
+	pk   string   // primary key columns, "" for none (or a key column)
+	// withoutRowID stores a SQLite table in its primary key's b-tree
+	// (PostgreSQL has no such option).
+	withoutRowID bool
+	indexes      []indexDef
+}
+
+type indexDef struct{ name, cols string }
+
+// column types per dialect.
+var columnTypes = map[*fhirsql.Dialect]map[string]string{
+	fhirsql.SQLite: {"text": "TEXT", "int": "INTEGER", "json": "BLOB", "key": "INTEGER PRIMARY KEY"},
+	fhirsql.PostgreSQL: {"text": `TEXT COLLATE "C"`, "int": "BIGINT", "json": "BYTEA",
+		"key": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"},
+}
+
+// Columns shared by the resource tables.
+var (
+	resourceKey = []string{"tenant int", "id text"}
+	versions    = []string{"stu3 json", "dstu2 json"}
+)
+
+// resourceTable declares a table of one resource type, keyed by tenant and
+// id, holding cols between the key and the JSON of each version.
+func resourceTable(name string, cols []string, json []string, indexes ...indexDef) tableDef {
+	all := append(append(append([]string{}, resourceKey...), cols...), json...)
+	return tableDef{name: name, cols: all, pk: "tenant, id", indexes: indexes}
+}
+
+// tenantTable is the registry of tenants; it is not cleared by a seeding.
+var tenantTable = tableDef{name: "tenant",
+	cols: []string{"id key", "guid text unique", "patients int", "seeded_at text"}}
+
+// The data tables, in the order of the insert statements (ins...).
+var dataTables = [insCount]tableDef{
+	insPatient: resourceTable("patient", []string{
+		"family_sort text", "given_sort text", "gender text", "gender_text text",
+		"birth_start int", "birth_end int", "mrn_system text", "mrn text", "mrn_text text"}, versions,
+		indexDef{"patient_mrn", "tenant, mrn"},
+		indexDef{"patient_birth", "tenant, birth_start"},
+		indexDef{"patient_gender", "tenant, gender, family_sort, given_sort, id"},
+		indexDef{"patient_order", "tenant, family_sort, given_sort, id"}),
 	// One row per name part (family, given, prefix) of a patient.
-	`CREATE TABLE IF NOT EXISTS patient_name (
-		tenant INTEGER NOT NULL, patient TEXT NOT NULL, part TEXT NOT NULL,
-		value TEXT NOT NULL, norm TEXT NOT NULL)`,
-	`CREATE INDEX IF NOT EXISTS patient_name_norm ON patient_name (tenant, part, norm)`,
-	`CREATE INDEX IF NOT EXISTS patient_name_value ON patient_name (tenant, part, value)`,
+	insName: {name: "patient_name", cols: []string{"tenant int", "patient text", "part text", "value text", "norm text"},
+		indexes: []indexDef{{"patient_name_norm", "tenant, part, norm"}, {"patient_name_value", "tenant, part, value"}}},
 	// One row per distinct suffix of a patient's normalised name parts:
 	// :contains is a range on it.
-	`CREATE TABLE IF NOT EXISTS patient_name_suffix (
-		tenant INTEGER NOT NULL, part TEXT NOT NULL, suffix TEXT NOT NULL, patient TEXT NOT NULL,
-		PRIMARY KEY (tenant, part, suffix, patient)) WITHOUT ROWID`,
+	insSuffix: {name: "patient_name_suffix", cols: []string{"tenant int", "part text", "suffix text", "patient text"},
+		pk: "tenant, part, suffix, patient", withoutRowID: true},
 
-	`CREATE TABLE IF NOT EXISTS observation (
-		tenant INTEGER NOT NULL, id TEXT NOT NULL, patient TEXT NOT NULL,
-		category_system TEXT NOT NULL, category TEXT NOT NULL, category_text TEXT NOT NULL,
-		code_system TEXT NOT NULL, code TEXT NOT NULL, code_text TEXT NOT NULL,
-		status TEXT NOT NULL,
-		date_start INTEGER NOT NULL, date_end INTEGER NOT NULL,
-		stu3 BLOB NOT NULL, dstu2 BLOB NOT NULL,
-		PRIMARY KEY (tenant, id))`,
-	`CREATE INDEX IF NOT EXISTS observation_patient ON observation (tenant, patient, category, date_end, id)`,
-
-	`CREATE TABLE IF NOT EXISTS encounter (
-		tenant INTEGER NOT NULL, id TEXT NOT NULL, patient TEXT NOT NULL,
-		status TEXT NOT NULL, type_system TEXT NOT NULL, type TEXT NOT NULL, type_text TEXT NOT NULL,
-		date_start INTEGER NOT NULL, date_end INTEGER NOT NULL,
-		stu3 BLOB NOT NULL, dstu2 BLOB NOT NULL,
-		PRIMARY KEY (tenant, id))`,
-	`CREATE INDEX IF NOT EXISTS encounter_patient ON encounter (tenant, patient, date_end, id)`,
-
+	insObservation: resourceTable("observation", []string{"patient text",
+		"category_system text", "category text", "category_text text",
+		"code_system text", "code text", "code_text text", "status text", "date_start int", "date_end int"}, versions,
+		indexDef{"observation_patient", "tenant, patient, category, date_end, id"}),
+	insEncounter: resourceTable("encounter", []string{"patient text",
+		"status text", "type_system text", "type text", "type_text text", "date_start int", "date_end int"}, versions,
+		indexDef{"encounter_patient", "tenant, patient, date_end, id"}),
 	// Condition categories differ by version (STU3 problem-list-item,
 	// DSTU2 Argonaut problem): one column pair each.
-	`CREATE TABLE IF NOT EXISTS condition (
-		tenant INTEGER NOT NULL, id TEXT NOT NULL, patient TEXT NOT NULL,
-		clinical_status TEXT NOT NULL,
-		category3_system TEXT NOT NULL, category3 TEXT NOT NULL,
-		category2_system TEXT NOT NULL, category2 TEXT NOT NULL,
-		onset_start INTEGER NOT NULL, onset_end INTEGER NOT NULL, recorded INTEGER NOT NULL,
-		stu3 BLOB NOT NULL, dstu2 BLOB NOT NULL,
-		PRIMARY KEY (tenant, id))`,
-	`CREATE INDEX IF NOT EXISTS condition_patient ON condition (tenant, patient, recorded, id)`,
-
-	`CREATE TABLE IF NOT EXISTS allergy (
-		tenant INTEGER NOT NULL, id TEXT NOT NULL, patient TEXT NOT NULL, asserted INTEGER NOT NULL,
-		stu3 BLOB NOT NULL, dstu2 BLOB NOT NULL,
-		PRIMARY KEY (tenant, id))`,
-	`CREATE INDEX IF NOT EXISTS allergy_patient ON allergy (tenant, patient, asserted, id)`,
-
+	insCondition: resourceTable("condition", []string{"patient text", "clinical_status text",
+		"category3_system text", "category3 text", "category2_system text", "category2 text",
+		"onset_start int", "onset_end int", "recorded int"}, versions,
+		indexDef{"condition_patient", "tenant, patient, recorded, id"}),
+	insAllergy: resourceTable("allergy", []string{"patient text", "asserted int"}, versions,
+		indexDef{"allergy_patient", "tenant, patient, asserted, id"}),
 	// STU3 MedicationRequest and DSTU2 MedicationOrder.
-	`CREATE TABLE IF NOT EXISTS medication_request (
-		tenant INTEGER NOT NULL, id TEXT NOT NULL, patient TEXT NOT NULL,
-		status TEXT NOT NULL, authored INTEGER NOT NULL,
-		stu3 BLOB NOT NULL, dstu2 BLOB NOT NULL,
-		PRIMARY KEY (tenant, id))`,
-	`CREATE INDEX IF NOT EXISTS medication_request_patient ON medication_request (tenant, patient, authored, id)`,
-
+	insMedicationRequest: resourceTable("medication_request", []string{"patient text", "status text", "authored int"}, versions,
+		indexDef{"medication_request_patient", "tenant, patient, authored, id"}),
 	// STU3 only.
-	`CREATE TABLE IF NOT EXISTS medication_statement (
-		tenant INTEGER NOT NULL, id TEXT NOT NULL, patient TEXT NOT NULL,
-		status TEXT NOT NULL, asserted INTEGER NOT NULL,
-		stu3 BLOB NOT NULL,
-		PRIMARY KEY (tenant, id))`,
-	`CREATE INDEX IF NOT EXISTS medication_statement_patient ON medication_statement (tenant, patient, asserted, id)`,
+	insMedicationStatement: resourceTable("medication_statement", []string{"patient text", "status text", "asserted int"}, versions[:1],
+		indexDef{"medication_statement_patient", "tenant, patient, asserted, id"}),
+	insCoverage: resourceTable("coverage", []string{"patient text", "identifier_system text", "identifier text",
+		"type_system text", "type text", "period_start int"}, versions,
+		indexDef{"coverage_patient", "tenant, patient, period_start, id"}),
+	insLocation:     resourceTable("location", nil, versions),
+	insPractitioner: resourceTable("practitioner", nil, versions),
+}
 
-	`CREATE TABLE IF NOT EXISTS coverage (
-		tenant INTEGER NOT NULL, id TEXT NOT NULL, patient TEXT NOT NULL,
-		identifier_system TEXT NOT NULL, identifier TEXT NOT NULL,
-		type_system TEXT NOT NULL, type TEXT NOT NULL,
-		period_start INTEGER NOT NULL,
-		stu3 BLOB NOT NULL, dstu2 BLOB NOT NULL,
-		PRIMARY KEY (tenant, id))`,
-	`CREATE INDEX IF NOT EXISTS coverage_patient ON coverage (tenant, patient, period_start, id)`,
+// columns returns the names of t's columns, in order.
+func (t *tableDef) columns() []string {
+	out := make([]string, len(t.cols))
+	for i, c := range t.cols {
+		out[i], _, _ = strings.Cut(c, " ")
+	}
+	return out
+}
 
-	`CREATE TABLE IF NOT EXISTS location (
-		tenant INTEGER NOT NULL, id TEXT NOT NULL, stu3 BLOB NOT NULL, dstu2 BLOB NOT NULL,
-		PRIMARY KEY (tenant, id))`,
-	`CREATE TABLE IF NOT EXISTS practitioner (
-		tenant INTEGER NOT NULL, id TEXT NOT NULL, stu3 BLOB NOT NULL, dstu2 BLOB NOT NULL,
-		PRIMARY KEY (tenant, id))`,
+// create returns the statements that create t and its indexes in dialect
+// d (if they do not exist).
+func (t *tableDef) create(d *fhirsql.Dialect) []string {
+	var b strings.Builder
+	b.WriteString("CREATE TABLE IF NOT EXISTS " + t.name + " (")
+	for i, c := range t.cols {
+		f := strings.Fields(c)
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(f[0] + " " + columnTypes[d][f[1]] + " NOT NULL")
+		if len(f) > 2 && f[2] == "unique" {
+			b.WriteString(" UNIQUE")
+		}
+	}
+	if t.pk != "" {
+		b.WriteString(", PRIMARY KEY (" + t.pk + ")")
+	}
+	b.WriteString(")")
+	if t.withoutRowID && d == fhirsql.SQLite {
+		b.WriteString(" WITHOUT ROWID")
+	}
+	out := []string{b.String()}
+	for _, ix := range t.indexes {
+		out = append(out, "CREATE INDEX IF NOT EXISTS "+ix.name+" ON "+t.name+" ("+ix.cols+")")
+	}
+	return out
+}
+
+// insert returns the statement that inserts one row of t in dialect d.
+func (t *tableDef) insert(d *fhirsql.Dialect) string {
+	ph := make([]string, len(t.cols))
+	for i := range ph {
+		ph[i] = d.Placeholder(i + 1)
+	}
+	return "INSERT INTO " + t.name + " (" + strings.Join(t.columns(), ", ") + ") VALUES (" + strings.Join(ph, ", ") + ")"
+}
+
+// schema returns the statements that create every table in dialect d.
+func schema(d *fhirsql.Dialect) []string {
+	out := tenantTable.create(d)
+	for i := range dataTables {
+		out = append(out, dataTables[i].create(d)...)
+	}
+	return out
 }

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/patientsfhir/patientsfhir/dstu2"
@@ -42,7 +44,8 @@ func (s SeedStats) PatientsPerSecond() float64 { return float64(s.Patients) / s.
 // seedBatch is the number of patients written per transaction.
 const seedBatch = 250
 
-// The insert statements, in the order of the table indexes of row.
+// The data tables (dataTables) and their insert statements, in the order
+// of row's table indexes.
 const (
 	insPatient = iota
 	insName
@@ -58,21 +61,6 @@ const (
 	insPractitioner
 	insCount
 )
-
-var inserts = [insCount]string{
-	insPatient:             `INSERT INTO patient VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-	insName:                `INSERT INTO patient_name VALUES (?,?,?,?,?)`,
-	insSuffix:              `INSERT INTO patient_name_suffix VALUES (?,?,?,?)`,
-	insObservation:         `INSERT INTO observation VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-	insEncounter:           `INSERT INTO encounter VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
-	insCondition:           `INSERT INTO condition VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-	insAllergy:             `INSERT INTO allergy VALUES (?,?,?,?,?,?)`,
-	insMedicationRequest:   `INSERT INTO medication_request VALUES (?,?,?,?,?,?,?)`,
-	insMedicationStatement: `INSERT INTO medication_statement VALUES (?,?,?,?,?,?)`,
-	insCoverage:            `INSERT INTO coverage VALUES (?,?,?,?,?,?,?,?,?,?)`,
-	insLocation:            `INSERT INTO location VALUES (?,?,?,?)`,
-	insPractitioner:        `INSERT INTO practitioner VALUES (?,?,?,?)`,
-}
 
 // row is one insert.
 type row struct {
@@ -111,7 +99,7 @@ func (db *DB) Seed(ctx context.Context, p *population.Population) (SeedStats, er
 	first.resources = len(first.rows)
 
 	// One producer of patient ranges, workers that render them, one
-	// writer: rendering runs in parallel with the (single) SQLite writer.
+	// writer: rendering runs in parallel with the (single) writer.
 	g, gctx := errgroup.WithContext(ctx)
 	next := make(chan int)
 	batches := make(chan *batch, 4)
@@ -168,20 +156,16 @@ func (db *DB) Seed(ctx context.Context, p *population.Population) (SeedStats, er
 		return stats, fmt.Errorf("ehr: seed %s: wrote %d of %d patients", p.Tenant(), stats.Patients, p.Size())
 	}
 	// Statistics for the query planner (sampled: quick at any size).
-	if _, err := db.w.ExecContext(ctx, `PRAGMA analysis_limit=1000; ANALYZE`); err != nil {
+	if _, err := db.w.ExecContext(ctx, db.q.analyze); err != nil {
 		return stats, fmt.Errorf("ehr: analyze: %w", err)
 	}
-	if _, err := db.w.ExecContext(ctx, `UPDATE tenant SET patients = ?, seeded_at = ? WHERE id = ?`,
+	if _, err := db.w.ExecContext(ctx, db.q.seeded,
 		p.Size(), time.Now().UTC().Format(time.RFC3339), key); err != nil {
 		return stats, fmt.Errorf("ehr: seed %s: %w", p.Tenant(), err)
 	}
 	stats.Duration = time.Since(start)
 	return stats, nil
 }
-
-// tables lists every data table, for clearing an interrupted seeding.
-var tables = []string{"patient", "patient_name", "patient_name_suffix", "observation", "encounter", "condition",
-	"allergy", "medication_request", "medication_statement", "coverage", "location", "practitioner"}
 
 // beginSeed registers the tenant (not yet visible) and returns its key.
 func (db *DB) beginSeed(ctx context.Context, guid string) (int64, error) {
@@ -192,9 +176,9 @@ func (db *DB) beginSeed(ctx context.Context, guid string) (int64, error) {
 	defer tx.Rollback()
 	var key int64
 	var seeded string
-	switch err := tx.QueryRowContext(ctx, `SELECT id, seeded_at FROM tenant WHERE guid = ?`, guid).Scan(&key, &seeded); {
+	switch err := tx.QueryRowContext(ctx, db.q.findTenant, guid).Scan(&key, &seeded); {
 	case errors.Is(err, sql.ErrNoRows):
-		if err := tx.QueryRowContext(ctx, `INSERT INTO tenant (guid, patients, seeded_at) VALUES (?, 0, '') RETURNING id`, guid).Scan(&key); err != nil {
+		if err := tx.QueryRowContext(ctx, db.q.addTenant, guid).Scan(&key); err != nil {
 			return 0, fmt.Errorf("ehr: seed %s: %w", guid, err)
 		}
 	case err != nil:
@@ -202,8 +186,8 @@ func (db *DB) beginSeed(ctx context.Context, guid string) (int64, error) {
 	case seeded != "":
 		return 0, fmt.Errorf("%w: %s", ErrSeeded, guid)
 	default:
-		for _, t := range tables {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE tenant = ?`, key); err != nil {
+		for _, q := range db.q.clear {
+			if _, err := tx.ExecContext(ctx, q, key); err != nil {
 				return 0, fmt.Errorf("ehr: clear interrupted seeding of %s: %w", guid, err)
 			}
 		}
@@ -213,26 +197,11 @@ func (db *DB) beginSeed(ctx context.Context, guid string) (int64, error) {
 
 // write writes one batch in one transaction.
 func (db *DB) write(ctx context.Context, b *batch, stats *SeedStats) error {
-	tx, err := db.w.BeginTx(ctx, nil)
-	if err != nil {
-		return err
+	write := db.insertBatch
+	if db.d == fhirsql.PostgreSQL {
+		write = db.copyBatch
 	}
-	defer tx.Rollback()
-	var stmts [insCount]*sql.Stmt
-	for _, r := range b.rows {
-		st := stmts[r.stmt]
-		if st == nil {
-			if st, err = tx.PrepareContext(ctx, inserts[r.stmt]); err != nil {
-				return err
-			}
-			defer st.Close()
-			stmts[r.stmt] = st
-		}
-		if _, err := st.ExecContext(ctx, r.args...); err != nil {
-			return err
-		}
-	}
-	if err := tx.Commit(); err != nil {
+	if err := write(ctx, b); err != nil {
 		return err
 	}
 	stats.Patients += b.patients
@@ -242,6 +211,65 @@ func (db *DB) write(ctx context.Context, b *batch, stats *SeedStats) error {
 		db.afterBatch()
 	}
 	return nil
+}
+
+// insertBatch writes a batch with prepared inserts (SQLite: an insert is
+// a function call, no round trip).
+func (db *DB) insertBatch(ctx context.Context, b *batch) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var stmts [insCount]*sql.Stmt
+	for _, r := range b.rows {
+		st := stmts[r.stmt]
+		if st == nil {
+			if st, err = tx.PrepareContext(ctx, db.q.insert[r.stmt]); err != nil {
+				return err
+			}
+			defer st.Close()
+			stmts[r.stmt] = st
+		}
+		if _, err := st.ExecContext(ctx, r.args...); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// copyBatch writes a batch with one COPY per table (PostgreSQL: one round
+// trip per table instead of one per row), in one transaction on a pgx
+// connection of the writer pool.
+func (db *DB) copyBatch(ctx context.Context, b *batch) error {
+	var rows [insCount][][]any
+	for _, r := range b.rows {
+		rows[r.stmt] = append(rows[r.stmt], r.args)
+	}
+	conn, err := db.w.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		tx, err := dc.(*stdlib.Conn).Conn().Begin(ctx)
+		if err != nil {
+			return err
+		}
+		// A failed rollback closes the connection, which the pool then
+		// drops: it is never reused inside a transaction.
+		defer tx.Rollback(context.WithoutCancel(ctx))
+		for i, rs := range rows {
+			if len(rs) == 0 {
+				continue
+			}
+			t := &dataTables[i]
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{t.name}, t.columns(), pgx.CopyFromRows(rs)); err != nil {
+				return fmt.Errorf("copy into %s: %w", t.name, err)
+			}
+		}
+		return tx.Commit(ctx)
+	})
 }
 
 func (b *batch) add(stmt int, args ...any) { b.rows = append(b.rows, row{stmt, args}) }

@@ -2,6 +2,7 @@ package ehr
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/patientsfhir/patientsfhir/fhir"
 	"github.com/patientsfhir/patientsfhir/stu3"
@@ -17,24 +18,32 @@ type STU3Backend struct {
 }
 
 var (
-	_ stu3.PatientReader               = (*STU3Backend)(nil)
-	_ stu3.PatientSearcher             = (*STU3Backend)(nil)
-	_ stu3.ObservationReader           = (*STU3Backend)(nil)
-	_ stu3.ObservationSearcher         = (*STU3Backend)(nil)
-	_ stu3.ConditionReader             = (*STU3Backend)(nil)
-	_ stu3.ConditionSearcher           = (*STU3Backend)(nil)
-	_ stu3.EncounterReader             = (*STU3Backend)(nil)
-	_ stu3.EncounterSearcher           = (*STU3Backend)(nil)
-	_ stu3.AllergyIntoleranceReader    = (*STU3Backend)(nil)
-	_ stu3.AllergyIntoleranceSearcher  = (*STU3Backend)(nil)
-	_ stu3.MedicationRequestReader     = (*STU3Backend)(nil)
-	_ stu3.MedicationRequestSearcher   = (*STU3Backend)(nil)
-	_ stu3.MedicationStatementReader   = (*STU3Backend)(nil)
-	_ stu3.MedicationStatementSearcher = (*STU3Backend)(nil)
-	_ stu3.CoverageReader              = (*STU3Backend)(nil)
-	_ stu3.CoverageSearcher            = (*STU3Backend)(nil)
-	_ stu3.LocationReader              = (*STU3Backend)(nil)
-	_ stu3.PractitionerReader          = (*STU3Backend)(nil)
+	_ stu3.PatientReader                   = (*STU3Backend)(nil)
+	_ stu3.PatientSearcher                 = (*STU3Backend)(nil)
+	_ stu3.PatientJSONSearcher             = (*STU3Backend)(nil)
+	_ stu3.ObservationReader               = (*STU3Backend)(nil)
+	_ stu3.ObservationSearcher             = (*STU3Backend)(nil)
+	_ stu3.ObservationJSONSearcher         = (*STU3Backend)(nil)
+	_ stu3.ConditionReader                 = (*STU3Backend)(nil)
+	_ stu3.ConditionSearcher               = (*STU3Backend)(nil)
+	_ stu3.ConditionJSONSearcher           = (*STU3Backend)(nil)
+	_ stu3.EncounterReader                 = (*STU3Backend)(nil)
+	_ stu3.EncounterSearcher               = (*STU3Backend)(nil)
+	_ stu3.EncounterJSONSearcher           = (*STU3Backend)(nil)
+	_ stu3.AllergyIntoleranceReader        = (*STU3Backend)(nil)
+	_ stu3.AllergyIntoleranceSearcher      = (*STU3Backend)(nil)
+	_ stu3.AllergyIntoleranceJSONSearcher  = (*STU3Backend)(nil)
+	_ stu3.MedicationRequestReader         = (*STU3Backend)(nil)
+	_ stu3.MedicationRequestSearcher       = (*STU3Backend)(nil)
+	_ stu3.MedicationRequestJSONSearcher   = (*STU3Backend)(nil)
+	_ stu3.MedicationStatementReader       = (*STU3Backend)(nil)
+	_ stu3.MedicationStatementSearcher     = (*STU3Backend)(nil)
+	_ stu3.MedicationStatementJSONSearcher = (*STU3Backend)(nil)
+	_ stu3.CoverageReader                  = (*STU3Backend)(nil)
+	_ stu3.CoverageSearcher                = (*STU3Backend)(nil)
+	_ stu3.CoverageJSONSearcher            = (*STU3Backend)(nil)
+	_ stu3.LocationReader                  = (*STU3Backend)(nil)
+	_ stu3.PractitionerReader              = (*STU3Backend)(nil)
 )
 
 // STU3 returns the STU3 backend of tenant (its GUID). A tenant that was
@@ -49,8 +58,14 @@ func (b *STU3Backend) ReadPatient(ctx context.Context, id string) (*stu3.Patient
 
 // SearchPatients implements stu3.PatientSearcher.
 func (b *STU3Backend) SearchPatients(ctx context.Context, q stu3.PatientQuery) (fhir.Page[*stu3.Patient], error) {
+	return decoded(decodeSTU3[stu3.Patient])(b.SearchPatientsJSON(ctx, q))
+}
+
+// SearchPatientsJSON implements stu3.PatientJSONSearcher:
+// the stored JSON as it is (the engine serves it without decoding it).
+func (b *STU3Backend) SearchPatientsJSON(ctx context.Context, q stu3.PatientQuery) (fhir.Page[json.RawMessage], error) {
 	return search(ctx, b.db, patients, colSTU3, b.tenant, q.Search,
-		patientWhere(q.Name, q.Family, q.Given, q.Birthdate, q.Gender, q.Identifier), decodeSTU3[stu3.Patient])
+		patientWhere(q.Name, q.Family, q.Given, q.Birthdate, q.Gender, q.Identifier), stored)
 }
 
 // ReadObservation implements stu3.ObservationReader.
@@ -60,8 +75,14 @@ func (b *STU3Backend) ReadObservation(ctx context.Context, id string) (*stu3.Obs
 
 // SearchObservations implements stu3.ObservationSearcher.
 func (b *STU3Backend) SearchObservations(ctx context.Context, q stu3.ObservationQuery) (fhir.Page[*stu3.Observation], error) {
+	return decoded(decodeSTU3[stu3.Observation])(b.SearchObservationsJSON(ctx, q))
+}
+
+// SearchObservationsJSON implements stu3.ObservationJSONSearcher:
+// the stored JSON as it is (the engine serves it without decoding it).
+func (b *STU3Backend) SearchObservationsJSON(ctx context.Context, q stu3.ObservationQuery) (fhir.Page[json.RawMessage], error) {
 	return search(ctx, b.db, observations, colSTU3, b.tenant, q.Search,
-		observationWhere(q.Patient, q.Category, q.Code, q.Date, q.Status), decodeSTU3[stu3.Observation])
+		observationWhere(q.Patient, q.Category, q.Code, q.Date, q.Status), stored)
 }
 
 // ReadCondition implements stu3.ConditionReader.
@@ -71,8 +92,14 @@ func (b *STU3Backend) ReadCondition(ctx context.Context, id string) (*stu3.Condi
 
 // SearchConditions implements stu3.ConditionSearcher.
 func (b *STU3Backend) SearchConditions(ctx context.Context, q stu3.ConditionQuery) (fhir.Page[*stu3.Condition], error) {
+	return decoded(decodeSTU3[stu3.Condition])(b.SearchConditionsJSON(ctx, q))
+}
+
+// SearchConditionsJSON implements stu3.ConditionJSONSearcher:
+// the stored JSON as it is (the engine serves it without decoding it).
+func (b *STU3Backend) SearchConditionsJSON(ctx context.Context, q stu3.ConditionQuery) (fhir.Page[json.RawMessage], error) {
 	return search(ctx, b.db, conditionsSTU3, colSTU3, b.tenant, q.Search,
-		conditionWhere(q.Patient, q.Category, "clinical-status", q.ClinicalStatus, "onset-date", q.OnsetDate), decodeSTU3[stu3.Condition])
+		conditionWhere(q.Patient, q.Category, "clinical-status", q.ClinicalStatus, "onset-date", q.OnsetDate), stored)
 }
 
 // ReadEncounter implements stu3.EncounterReader.
@@ -82,8 +109,14 @@ func (b *STU3Backend) ReadEncounter(ctx context.Context, id string) (*stu3.Encou
 
 // SearchEncounters implements stu3.EncounterSearcher.
 func (b *STU3Backend) SearchEncounters(ctx context.Context, q stu3.EncounterQuery) (fhir.Page[*stu3.Encounter], error) {
+	return decoded(decodeSTU3[stu3.Encounter])(b.SearchEncountersJSON(ctx, q))
+}
+
+// SearchEncountersJSON implements stu3.EncounterJSONSearcher:
+// the stored JSON as it is (the engine serves it without decoding it).
+func (b *STU3Backend) SearchEncountersJSON(ctx context.Context, q stu3.EncounterQuery) (fhir.Page[json.RawMessage], error) {
 	return search(ctx, b.db, encounters, colSTU3, b.tenant, q.Search,
-		encounterWhere(q.Patient, q.Date, q.Status, q.Type), decodeSTU3[stu3.Encounter])
+		encounterWhere(q.Patient, q.Date, q.Status, q.Type), stored)
 }
 
 // ReadAllergyIntolerance implements stu3.AllergyIntoleranceReader.
@@ -93,7 +126,13 @@ func (b *STU3Backend) ReadAllergyIntolerance(ctx context.Context, id string) (*s
 
 // SearchAllergyIntolerances implements stu3.AllergyIntoleranceSearcher.
 func (b *STU3Backend) SearchAllergyIntolerances(ctx context.Context, q stu3.AllergyIntoleranceQuery) (fhir.Page[*stu3.AllergyIntolerance], error) {
-	return search(ctx, b.db, allergies, colSTU3, b.tenant, q.Search, patientOnly(q.Patient), decodeSTU3[stu3.AllergyIntolerance])
+	return decoded(decodeSTU3[stu3.AllergyIntolerance])(b.SearchAllergyIntolerancesJSON(ctx, q))
+}
+
+// SearchAllergyIntolerancesJSON implements stu3.AllergyIntoleranceJSONSearcher:
+// the stored JSON as it is (the engine serves it without decoding it).
+func (b *STU3Backend) SearchAllergyIntolerancesJSON(ctx context.Context, q stu3.AllergyIntoleranceQuery) (fhir.Page[json.RawMessage], error) {
+	return search(ctx, b.db, allergies, colSTU3, b.tenant, q.Search, patientOnly(q.Patient), stored)
 }
 
 // ReadMedicationRequest implements stu3.MedicationRequestReader.
@@ -103,7 +142,13 @@ func (b *STU3Backend) ReadMedicationRequest(ctx context.Context, id string) (*st
 
 // SearchMedicationRequests implements stu3.MedicationRequestSearcher.
 func (b *STU3Backend) SearchMedicationRequests(ctx context.Context, q stu3.MedicationRequestQuery) (fhir.Page[*stu3.MedicationRequest], error) {
-	return search(ctx, b.db, medicationRequests, colSTU3, b.tenant, q.Search, withStatus(q.Patient, q.Status), decodeSTU3[stu3.MedicationRequest])
+	return decoded(decodeSTU3[stu3.MedicationRequest])(b.SearchMedicationRequestsJSON(ctx, q))
+}
+
+// SearchMedicationRequestsJSON implements stu3.MedicationRequestJSONSearcher:
+// the stored JSON as it is (the engine serves it without decoding it).
+func (b *STU3Backend) SearchMedicationRequestsJSON(ctx context.Context, q stu3.MedicationRequestQuery) (fhir.Page[json.RawMessage], error) {
+	return search(ctx, b.db, medicationRequests, colSTU3, b.tenant, q.Search, withStatus(q.Patient, q.Status), stored)
 }
 
 // ReadMedicationStatement implements stu3.MedicationStatementReader.
@@ -113,7 +158,13 @@ func (b *STU3Backend) ReadMedicationStatement(ctx context.Context, id string) (*
 
 // SearchMedicationStatements implements stu3.MedicationStatementSearcher.
 func (b *STU3Backend) SearchMedicationStatements(ctx context.Context, q stu3.MedicationStatementQuery) (fhir.Page[*stu3.MedicationStatement], error) {
-	return search(ctx, b.db, medicationStatements, colSTU3, b.tenant, q.Search, withStatus(q.Patient, q.Status), decodeSTU3[stu3.MedicationStatement])
+	return decoded(decodeSTU3[stu3.MedicationStatement])(b.SearchMedicationStatementsJSON(ctx, q))
+}
+
+// SearchMedicationStatementsJSON implements stu3.MedicationStatementJSONSearcher:
+// the stored JSON as it is (the engine serves it without decoding it).
+func (b *STU3Backend) SearchMedicationStatementsJSON(ctx context.Context, q stu3.MedicationStatementQuery) (fhir.Page[json.RawMessage], error) {
+	return search(ctx, b.db, medicationStatements, colSTU3, b.tenant, q.Search, withStatus(q.Patient, q.Status), stored)
 }
 
 // ReadCoverage implements stu3.CoverageReader.
@@ -124,7 +175,14 @@ func (b *STU3Backend) ReadCoverage(ctx context.Context, id string) (*stu3.Covera
 // SearchCoverages implements stu3.CoverageSearcher (the patient is the
 // beneficiary).
 func (b *STU3Backend) SearchCoverages(ctx context.Context, q stu3.CoverageQuery) (fhir.Page[*stu3.Coverage], error) {
-	return search(ctx, b.db, coverages, colSTU3, b.tenant, q.Search, coverageWhere(q.Patient, q.Identifier, q.Type), decodeSTU3[stu3.Coverage])
+	return decoded(decodeSTU3[stu3.Coverage])(b.SearchCoveragesJSON(ctx, q))
+}
+
+// SearchCoveragesJSON implements stu3.CoverageJSONSearcher (the patient is the
+// beneficiary):
+// the stored JSON as it is (the engine serves it without decoding it).
+func (b *STU3Backend) SearchCoveragesJSON(ctx context.Context, q stu3.CoverageQuery) (fhir.Page[json.RawMessage], error) {
+	return search(ctx, b.db, coverages, colSTU3, b.tenant, q.Search, coverageWhere(q.Patient, q.Identifier, q.Type), stored)
 }
 
 // ReadLocation implements stu3.LocationReader.

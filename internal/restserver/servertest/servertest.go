@@ -55,6 +55,10 @@ type Version[B any] struct {
 	// Typed returns the version's backend over a neutral one: it
 	// implements every typed interface and GenericBackend.
 	Typed func(Backend) B
+	// TypedJSON is Typed whose searchers are also the version's JSON
+	// searchers: each resource of a page encoded with its MarshalJSON,
+	// then passed through mangle (when not nil) to break it.
+	TypedJSON func(n Backend, mangle func(typ string, b []byte) []byte) B
 	// Neutral returns the neutral view of a typed backend (the opposite of
 	// Typed): a type the backend does not serve is fhir.ErrNotSupported.
 	Neutral func(B) Backend
@@ -179,6 +183,23 @@ func PageOf[T any](p fhir.Page[restserver.Resource]) fhir.Page[T] {
 		for i, r := range p.Resources {
 			out.Resources[i] = As[T](r)
 		}
+	}
+	return out
+}
+
+// JSONPage encodes a typed page's resources as a JSON searcher returns
+// them, each passed through mangle (when not nil) with its type.
+func JSONPage[T json.Marshaler](typ string, p fhir.Page[T], mangle func(string, []byte) []byte) fhir.Page[json.RawMessage] {
+	out := fhir.Page[json.RawMessage]{Total: p.Total, TotalKnown: p.TotalKnown, Next: p.Next}
+	for _, r := range p.Resources {
+		b, err := r.MarshalJSON()
+		if err != nil {
+			panic(err) // the fake's resources are the version's models
+		}
+		if mangle != nil {
+			b = mangle(typ, b)
+		}
+		out.Resources = append(out.Resources, b)
 	}
 	return out
 }

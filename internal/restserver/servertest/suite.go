@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -44,6 +45,7 @@ func Run[B any](t *testing.T, v Version[B]) {
 		{"StartupErrors", startupErrors[B]},
 		{"MissingDisplays", missingDisplays[B]},
 		{"GenericFallback", genericFallback[B]},
+		{"JSONSearchers", jsonSearchers[B]},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.run(t, v) })
 	}
@@ -562,4 +564,95 @@ func MissingDisplays[B any](t *testing.T, v Version[B], cases map[string]string)
 		require.NoError(t, err)
 		assert.Equal(t, []string{path}, v.MissingDisplays(r), "%s", doc)
 	}
+}
+
+// jsonSearchers: a backend's JSON searchers are preferred to its typed
+// ones and their pages are served byte for byte as the typed pages are;
+// the engine's checks still hold on what the client will read: a resource
+// that is not one JSON object, of another type, with a malformed or a
+// second id, or of another patient fails the search with a 500 that leaks
+// nothing (or is dropped, with CheckDrop). Validate is not run on JSON.
+func jsonSearchers[B any](t *testing.T, v Version[B]) {
+	if v.TypedJSON == nil {
+		t.Skip("this version's wrappers have no JSON searchers")
+	}
+	key := bytes.Repeat([]byte{7}, 32)
+	withKey := func(cfg *Config[B]) { cfg.CursorKey = key }
+	f := NewFake(t, v)
+	var encoded atomic.Int64
+	typedH := v.Handler(t, v.Typed(f), withKey)
+	jsonH := v.Handler(t, v.TypedJSON(f, func(_ string, b []byte) []byte { encoded.Add(1); return b }), withKey)
+	for _, target := range []string{
+		"/Patient?family=chau", "/Patient?_id=pat-3", "/Observation?patient=pat-1&_sort:desc=date&category=vital-signs",
+		"/Condition?patient=pat-1&_count=10", "/Encounter?patient=pat-1&_sort:desc=date&_count=50",
+		"/AllergyIntolerance?patient=pat-1", "/" + v.Medication + "?patient=pat-1&_count=10", "/Coverage?patient=Patient/pat-1",
+		"/Observation?patient=pat-1&_count=2&_pretty=true&_elements=id",
+	} {
+		want, got := Get(t, typedH, v.Base+target), Get(t, jsonH, v.Base+target)
+		require.Equal(t, http.StatusOK, got.Status, "%s: %s", target, got.Body)
+		require.Equal(t, http.StatusOK, want.Status, "%s: %s", target, want.Body)
+		if strings.Contains(string(want.Body), `"next"`) {
+			// A next link's cursor is sealed with a fresh nonce: the entries
+			// are what must be the same.
+			assert.Equal(t, want.JSON["entry"], got.JSON["entry"], target)
+			assert.Equal(t, Total(want), Total(got), target)
+		} else {
+			assert.Equal(t, string(want.Body), string(got.Body), target)
+		}
+		v.Validate(t, got)
+	}
+	assert.Positive(t, encoded.Load(), "the JSON searchers were called")
+
+	first := func(t *testing.T, mangle func(string) string) func(string, []byte) []byte {
+		var done atomic.Bool
+		return func(typ string, b []byte) []byte {
+			if typ != "Observation" || !done.CompareAndSwap(false, true) {
+				return b
+			}
+			out := mangle(string(b))
+			assert.NotEqual(t, string(b), out, "the test's mangling changed nothing")
+			return []byte(out)
+		}
+	}
+	target := v.Base + "/Observation?patient=pat-1&_count=5"
+	for name, mangle := range map[string]func(string) string{
+		"truncated":       func(s string) string { return s[:len(s)-1] },
+		"two objects":     func(s string) string { return s + "{}" },
+		"another type":    func(s string) string { return strings.Replace(s, `"Observation"`, `"Patient"`, 1) },
+		"malformed id":    func(s string) string { return strings.Replace(s, `"id":"`, `"id":"a b`, 1) },
+		"numeric id":      func(s string) string { return strings.Replace(s, `{`, `{"id":1,`, 1) },
+		"a second id":     func(s string) string { return strings.Replace(s, `{`, `{"\u0069d":"obs-x",`, 1) },
+		"another patient": func(s string) string { return strings.Replace(s, `Patient/pat-1"`, `Patient/pat-2"`, 1) },
+		"no patient":      func(s string) string { return strings.Replace(s, `Patient/pat-1"`, `Group/pat-1"`, 1) },
+		"two references": func(s string) string {
+			return strings.Replace(s, `"reference":`, `"reference":"Patient/pat-2","reference":`, 1)
+		},
+		"string as object": func(s string) string {
+			return regexp.MustCompile(`"subject":\{[^}]*\}`).ReplaceAllString(s, `"subject":"Patient/pat-1"`)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var logs bytes.Buffer
+			h := v.Handler(t, v.TypedJSON(f, first(t, mangle)), func(cfg *Config[B]) {
+				cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+			})
+			res := Get(t, h, target)
+			assert.Equal(t, http.StatusInternalServerError, res.Status, "%s", res.Body)
+			assert.Equal(t, "exception", v.IssueCode(t, res))
+			assert.NotContains(t, string(res.Body), "obs-")
+			assert.Contains(t, logs.String(), "Observation")
+			assert.NotContains(t, logs.String(), "pat-2")
+
+			h = v.Handler(t, v.TypedJSON(f, first(t, mangle)), func(cfg *Config[B]) { cfg.OnInvalid = restserver.CheckDrop })
+			res = Get(t, h, target)
+			require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+			assert.Len(t, IDs(t, res), 4, "the one broken resource dropped")
+			v.Validate(t, res)
+		})
+	}
+
+	f.Set(ModeInvalid)
+	res := Get(t, v.Handler(t, v.TypedJSON(f, nil), nil), target)
+	assert.Equal(t, http.StatusOK, res.Status, "JSON is not decoded, so not validated: %s", res.Body)
+	f.Set("")
 }

@@ -5,11 +5,14 @@
 //	cd bench && go run ./load/cmd/load                      # rate sweep, 1,000 patients, SQLite
 //	cd bench && go run ./load/cmd/load -patients 1000,100000 -dir /var/tmp/load
 //	cd bench && go run ./load/cmd/load -store sqlite,postgres    # PATIENTSFHIR_TEST_POSTGRES_DSN
+//	cd bench && go run ./load/cmd/load -data sqlite,postgres     # the sample EHR's data on each
 //	cd bench && go run ./load/cmd/load -soak 1h -rate 50         # the long soak
 //
 // Every service runs in a child process (this binary again), so that its
 // CPU time, memory and goroutines are its own; -cpuprofile saves a CPU
-// profile of the service during the capacity run.
+// profile of the service during the capacity run. With -data postgres the
+// population is seeded into the schema sampleehr_<size> of the -pg
+// database once and reused by later runs (drop the schema to reseed).
 package main
 
 import (
@@ -31,14 +34,15 @@ func main() {
 	load.ServeIfChild()
 	patients := flag.String("patients", "1000", "population sizes, comma-separated (100000 seeds for many minutes; keep -dir)")
 	stores := flag.String("store", "sqlite", "auth stores, comma-separated: sqlite, postgres (DSN from -pg or PATIENTSFHIR_TEST_POSTGRES_DSN)")
-	pg := flag.String("pg", os.Getenv("PATIENTSFHIR_TEST_POSTGRES_DSN"), "PostgreSQL DSN for -store postgres")
+	datas := flag.String("data", "sqlite", "where the sample EHR's data lives, comma-separated: sqlite, postgres (-pg; one schema per size, seeded once)")
+	pg := flag.String("pg", os.Getenv("PATIENTSFHIR_TEST_POSTGRES_DSN"), "PostgreSQL DSN for -store postgres and -data postgres")
 	dir := flag.String("dir", "", "directory keeping the seeded databases between runs (default: a temporary one, removed)")
 	step := flag.Duration("step", 10*time.Second, "length of each rate step")
 	start := flag.Float64("start", 25, "first rate (operations per second); each next one doubles")
 	conns := flag.Int("conns", 32, "connections and operations in flight")
 	soak := flag.Duration("soak", 0, "soak for this long at -rate instead of sweeping")
 	rate := flag.Float64("rate", 50, "the soak's rate, operations per second")
-	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the service during the capacity run to this file (one per size and store: suffixed)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the service during the capacity run to this file (one per size, data and auth store: suffixed)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -59,56 +63,76 @@ func main() {
 		if err != nil {
 			fail(fmt.Errorf("-patients: %w", err))
 		}
-		for _, store := range strings.Split(*stores, ",") {
-			o := load.Options{Patients: n, Dir: *dir, AuthStore: strings.TrimSpace(store), PostgresDSN: *pg}
-			fmt.Printf("\n### %d patients, data on SQLite, auth store and tenant registry on %s\n\n", n, o.AuthStore)
-			fmt.Fprintf(os.Stderr, "starting the service (%d patients, %s; seeding if needed)...\n", n, o.AuthStore)
-			svc, err := load.StartChild(ctx, o, os.Stderr)
-			if err != nil {
-				fail(err)
-			}
-			if svc.Seeded > 0 {
-				fmt.Printf("Seeded %d patients in %s.\n\n", n, svc.Seeded.Round(time.Second))
-			}
-			pop, err := population.New(population.Options{Tenant: load.Tenant, Patients: n})
-			if err != nil {
-				fail(err)
-			}
-			c := load.NewClient(svc.URL, svc.ClientID, svc.Secret, pop, *conns, load.DefaultWeights)
-			if err := c.Check(ctx); err != nil {
-				svc.Stop()
-				fail(err)
-			}
-			if *soak > 0 {
-				samples, err := load.Soak(ctx, svc, c, load.SoakConfig{Rate: *rate, Duration: *soak, Window: max(*soak/20, 5*time.Second), Conns: *conns}, os.Stderr)
-				if err != nil {
+		for _, data := range strings.Split(*datas, ",") {
+			for _, store := range strings.Split(*stores, ",") {
+				o := load.Options{Patients: n, Dir: *dir, Data: strings.TrimSpace(data), AuthStore: strings.TrimSpace(store), PostgresDSN: *pg}
+				if err := measure(ctx, o, *conns, *soak, *rate, *start, *step, *cpuprofile); err != nil {
 					fail(err)
 				}
-				fmt.Printf("Soak at %.0f operations/s (each a token request and a call) for %s, load average at the end %s:\n\n", *rate, *soak, load.LoadAverage())
-				load.WriteSoak(os.Stdout, samples)
-			} else {
-				cfg := load.SweepConfig{Start: *start, Step: *step, Conns: *conns}
-				steps, err := load.Sweep(ctx, svc, c, cfg, os.Stderr)
-				if err != nil {
-					fail(err)
-				}
-				fmt.Printf("Open-loop rates doubling from %.0f operations/s (an operation is a token request and a Patients-app call: mix search 1 : read 2 : batch of six 2), %s each, then the closed-loop capacity; load average at the end %s.\n\n",
-					*start, *step, load.LoadAverage())
-				load.WriteSweep(os.Stdout, steps)
-				if *cpuprofile != "" {
-					name := fmt.Sprintf("%s.%d.%s", *cpuprofile, n, o.AuthStore)
-					if err := profile(ctx, svc, c, *conns, name); err != nil {
-						fail(err)
-					}
-					fmt.Printf("\nCPU profile of the service at capacity: %s\n", name)
-				}
-			}
-			c.Close()
-			if err := svc.Stop(); err != nil {
-				fmt.Fprintln(os.Stderr, "service:", err)
 			}
 		}
 	}
+}
+
+// measure runs the sweep (or the soak) of one service and prints it.
+func measure(ctx context.Context, o load.Options, conns int, soak time.Duration, rate, start float64, step time.Duration, cpuprofile string) error {
+	n := o.Patients
+	fmt.Printf("\n### %d patients, data on %s, auth store and tenant registry on %s\n\n", n, name(o.Data), name(o.AuthStore))
+	fmt.Fprintf(os.Stderr, "starting the service (%d patients, data %s, auth %s; seeding if needed)...\n", n, o.Data, o.AuthStore)
+	svc, err := load.StartChild(ctx, o, os.Stderr)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := svc.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "service:", err)
+		}
+	}()
+	if svc.Seeded > 0 {
+		fmt.Printf("Seeded %d patients in %s.\n\n", n, svc.Seeded.Round(time.Second))
+	}
+	pop, err := population.New(population.Options{Tenant: load.Tenant, Patients: n})
+	if err != nil {
+		return err
+	}
+	c := load.NewClient(svc.URL, svc.ClientID, svc.Secret, pop, conns, load.DefaultWeights)
+	defer c.Close()
+	if err := c.Check(ctx); err != nil {
+		return err
+	}
+	if soak > 0 {
+		samples, err := load.Soak(ctx, svc, c, load.SoakConfig{Rate: rate, Duration: soak, Window: max(soak/20, 5*time.Second), Conns: conns}, os.Stderr)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("Soak at %.0f operations/s (each a token request and a call) for %s, load average at the end %s:\n\n", rate, soak, load.LoadAverage())
+		load.WriteSoak(os.Stdout, samples)
+		return nil
+	}
+	steps, err := load.Sweep(ctx, svc, c, load.SweepConfig{Start: start, Step: step, Conns: conns}, os.Stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("Open-loop rates doubling from %.0f operations/s (an operation is a token request and a Patients-app call: mix search 1 : read 2 : batch of six 2), %s each, then the closed-loop capacity; load average at the end %s.\n\n",
+		start, step, load.LoadAverage())
+	load.WriteSweep(os.Stdout, steps)
+	if cpuprofile != "" {
+		file := fmt.Sprintf("%s.%d.%s.%s", cpuprofile, n, name(o.Data), name(o.AuthStore))
+		if err := profile(ctx, svc, c, conns, file); err != nil {
+			return err
+		}
+		fmt.Printf("\nCPU profile of the service at capacity: %s\n", file)
+	}
+	return nil
+}
+
+// name returns a store's name as the options spell it, "sqlite" for the
+// default.
+func name(store string) string {
+	if store == "" {
+		return "sqlite"
+	}
+	return store
 }
 
 // profile saves a CPU profile of the service during a closed-loop run.
