@@ -42,6 +42,7 @@ type options struct {
 	proxies     []string // -trusted-proxies: the reverse proxies whose X-Forwarded-For is believed
 	opsAddr     string   // -ops-addr: the operator's address for /metrics, /healthz, /readyz; "" serves none
 	accessLog   bool     // -access-log: one log line per request
+	postgres    string   // PATIENTSFHIR_DATABASE_URL: the data and auth store in PostgreSQL; "" keeps them in SQLite files
 }
 
 func main() {
@@ -58,6 +59,7 @@ func main() {
 	portal := flag.Bool("portal", true, "serve the operator portal at /portal (-portal=false leaves it out)")
 	flag.Parse()
 	o.sealKey, o.operator = os.Getenv("PATIENTSFHIR_SEAL_KEY"), os.Getenv("PATIENTSFHIR_OPERATOR_TOKEN")
+	o.postgres = os.Getenv("PATIENTSFHIR_DATABASE_URL") // not a flag: a password in argv is visible to every user
 	o.noPortal, o.portalCred = !*portal, os.Getenv("PATIENTSFHIR_PORTAL_CREDENTIAL")
 	for _, p := range strings.Split(*proxies, ",") {
 		if p = strings.TrimSpace(p); p != "" {
@@ -134,7 +136,7 @@ func run(ctx context.Context, o options, ln, opsLn net.Listener, log *slog.Logge
 	}
 	svc, err := service.Open(ctx, service.Config{Dir: o.data, PublicURL: base, Patients: o.patients, Tenants: o.tenants,
 		SealKey: seal, OperatorToken: o.operator, NoPortal: o.noPortal, PortalCredential: o.portalCred, TrustedProxies: o.proxies,
-		Ops: ops, Logger: log})
+		PostgresDSN: o.postgres, Ops: ops, Logger: log})
 	if err != nil && ctx.Err() != nil {
 		log.Info("interrupted before serving; the next start finishes the seeding")
 		return nil
@@ -168,7 +170,11 @@ func banner(w io.Writer, o options, opsLn net.Listener, svc *service.Service) {
 	c, st := svc.Credentials(), svc.Start()
 	origin := strings.TrimSuffix(c.TokenURL, "/token")
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
-	p("patientsfhir sample EHR: %d tenants, %s patients each, data in %s", len(c.Tenants), thousands(st.Patients), o.data)
+	where := o.data
+	if o.postgres != "" {
+		where = "PostgreSQL (PATIENTSFHIR_DATABASE_URL) and " + o.data
+	}
+	p("patientsfhir sample EHR: %d tenants, %s patients each, data in %s", len(c.Tenants), thousands(st.Patients), where)
 	p("  FHIR STU3:   %s   (metadata: %s/metadata)", c.Bases.STU3, c.Bases.STU3)
 	p("  FHIR DSTU2:  %s", c.Bases.DSTU2)
 	p("  token URL:   %s", c.TokenURL)

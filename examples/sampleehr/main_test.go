@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -269,5 +270,49 @@ func TestOpsAddressAndAccessLog(t *testing.T) {
 func TestThousands(t *testing.T) {
 	for n, want := range map[int]string{1: "1", 999: "999", 1000: "1,000", 100000: "100,000", 1234567: "1,234,567"} {
 		assert.Equal(t, want, thousands(n))
+	}
+}
+
+// With PATIENTSFHIR_DATABASE_URL the data and the auth store are in
+// PostgreSQL: the banner says so (never the connection string), the
+// directory holds no database file, and the service answers.
+func TestPostgresData(t *testing.T) {
+	dsn := testsupport.PostgresSchema(t)
+	u, err := url.Parse(dsn)
+	require.NoError(t, err)
+	u.User = url.UserPassword(u.User.Username(), "pw-never-printed") // the test server trusts local connections
+	dir := t.TempDir()
+	o := options{data: filepath.Join(dir, "data"), patients: 5, tenants: 1, credentials: filepath.Join(dir, "creds.json"),
+		postgres: u.String()}
+	s := startRun(t, o)
+	c := readCredentials(t, o.credentials)
+	require.Len(t, c.Tenants, 1)
+	assert.Contains(t, s.out.String(), "data in PostgreSQL (PATIENTSFHIR_DATABASE_URL) and "+o.data)
+	for _, f := range []string{"ehr.db", "auth.db"} {
+		assert.NoFileExists(t, filepath.Join(o.data, f))
+	}
+	tc := c.Tenants[0]
+	res, err := http.PostForm(c.TokenURL, url.Values{"grant_type": {"client_credentials"}, "client_id": {tc.ClientID},
+		"client_secret": {tc.ClientSecret}, "scope": {tc.Tenant}})
+	require.NoError(t, err)
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&tok))
+	res.Body.Close()
+	req, err := http.NewRequest(http.MethodGet, c.Bases.STU3+"/Observation?patient=pat-1&category=vital-signs&_count=2", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	res, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, res.StatusCode, "%s", body)
+	assert.Contains(t, string(body), `"resourceType":"Bundle"`)
+	require.NoError(t, s.stop(t))
+	for _, out := range []string{s.out.String(), s.logs.String()} {
+		assert.NotContains(t, out, "pw-never-printed")
+		assert.NotContains(t, out, u.Host, "nor where the database is")
 	}
 }

@@ -74,6 +74,13 @@ type Config struct {
 	// Dir is the data directory, created (mode 0700) on first start.
 	// Required.
 	Dir string
+	// PostgresDSN, when set, keeps the populations (ehr.OpenPostgres) and
+	// the auth store (clients, signing keys, tenant records:
+	// sqlstore.OpenPostgres) in this PostgreSQL database instead of the
+	// SQLite files in Dir, which still holds the seal key, the operator
+	// token, the portal's credential digest and the demo clients' secrets.
+	// The two share the database without sharing a table.
+	PostgresDSN string
 	// PublicURL is the base URL clients use, scheme://host[:port]: the
 	// token URL and the FHIR bases derive from it. Required.
 	PublicURL string
@@ -224,11 +231,20 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 			}
 		}
 	}()
-	if s.db, err = ehr.Open(ctx, filepath.Join(cfg.Dir, EHRFile)); err != nil {
-		return nil, err
-	}
-	if s.store, err = sqlstore.OpenSQLite(ctx, filepath.Join(cfg.Dir, AuthFile)); err != nil {
-		return nil, err
+	if cfg.PostgresDSN != "" {
+		if s.db, err = ehr.OpenPostgres(ctx, cfg.PostgresDSN); err != nil {
+			return nil, err
+		}
+		if s.store, err = sqlstore.OpenPostgres(ctx, cfg.PostgresDSN); err != nil {
+			return nil, err
+		}
+	} else {
+		if s.db, err = ehr.Open(ctx, filepath.Join(cfg.Dir, EHRFile)); err != nil {
+			return nil, err
+		}
+		if s.store, err = sqlstore.OpenSQLite(ctx, filepath.Join(cfg.Dir, AuthFile)); err != nil {
+			return nil, err
+		}
 	}
 	if s.dir, err = routing.NewDirectory(ctx, routing.DirectoryConfig{Store: s.store, Logger: s.log}); err != nil {
 		return nil, err

@@ -3,7 +3,9 @@ package service_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -20,6 +22,7 @@ import (
 	"github.com/patientsfhir/patientsfhir/examples/sampleehr/service"
 	"github.com/patientsfhir/patientsfhir/internal/fhirschema"
 	"github.com/patientsfhir/patientsfhir/internal/kit"
+	"github.com/patientsfhir/patientsfhir/internal/testsupport"
 	"github.com/patientsfhir/patientsfhir/stu3/stu3test"
 )
 
@@ -33,10 +36,19 @@ func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 // its public URL.
 func start(t *testing.T, dir string) (*service.Service, *httptest.Server) {
 	t.Helper()
+	return startWith(t, service.Config{Dir: dir})
+}
+
+// startWith is start with more of the configuration: cfg.Dir and the
+// rest of cfg, filled with the public URL, the population size and the
+// logger.
+func startWith(t *testing.T, cfg service.Config) (*service.Service, *httptest.Server) {
+	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	ts.Start()
 	t.Cleanup(ts.Close)
-	svc, err := service.Open(context.Background(), service.Config{Dir: dir, PublicURL: ts.URL, Patients: patients, Logger: quiet()})
+	cfg.PublicURL, cfg.Patients, cfg.Logger = ts.URL, patients, quiet()
+	svc, err := service.Open(context.Background(), cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { svc.Close() })
 	ts.Config.Handler = svc
@@ -109,9 +121,16 @@ func TestConformanceEveryTenant(t *testing.T) {
 // (0600), seeds every tenant, registers them and creates their clients;
 // a restart, on another address, finds everything: the same clients and
 // secrets, the same signing key, the same tenants, and seeds nothing.
+// With PostgresDSN, the same holds with the data and the auth store in
+// PostgreSQL (no database file in the directory).
 func TestFirstStartAndRestart(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { firstStartAndRestart(t, "") })
+	t.Run("postgres", func(t *testing.T) { firstStartAndRestart(t, testsupport.PostgresSchema(t)) })
+}
+
+func firstStartAndRestart(t *testing.T, dsn string) {
 	dir := filepath.Join(t.TempDir(), "data")
-	svc, ts := start(t, dir)
+	svc, ts := startWith(t, service.Config{Dir: dir, PostgresDSN: dsn})
 	first := svc.Start()
 	require.Len(t, first.Seeded, 2)
 	assert.Equal(t, service.TenantID(0), first.Seeded[0].Tenant)
@@ -149,7 +168,12 @@ func TestFirstStartAndRestart(t *testing.T) {
 	ts.Close()
 	require.NoError(t, svc.Close())
 
-	svc2, ts2 := start(t, dir)
+	for _, f := range []string{service.EHRFile, service.AuthFile} {
+		_, err := os.Stat(filepath.Join(dir, f))
+		assert.Equal(t, dsn != "", errors.Is(err, fs.ErrNotExist), "%s in the directory only with SQLite", f)
+	}
+
+	svc2, ts2 := startWith(t, service.Config{Dir: dir, PostgresDSN: dsn})
 	again := svc2.Start()
 	assert.Empty(t, again.Seeded)
 	assert.Empty(t, again.NewClients)
