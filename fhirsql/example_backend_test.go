@@ -3,6 +3,7 @@ package fhirsql_test
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -96,14 +97,41 @@ func (e *EHR) SearchPatients(ctx context.Context, q stu3.PatientQuery) (fhir.Pag
 
 // SearchObservations implements stu3.ObservationSearcher.
 func (e *EHR) SearchObservations(ctx context.Context, q stu3.ObservationQuery) (fhir.Page[*stu3.Observation], error) {
-	sel, err := fhirsql.NewSelect(fhirsql.SQLite, observations, q.Search, e.Tenant)
+	sel, err := e.observations(q)
 	if err != nil {
 		return fhir.Page[*stu3.Observation]{}, err
+	}
+	return fhirsql.Run(ctx, e.DB, sel, []string{"json"}, decode[stu3.Observation])
+}
+
+// SearchObservationsJSON implements stu3.ObservationJSONSearcher: the
+// same search, each row's JSON served as stored (the engine checks it
+// without decoding it).
+func (e *EHR) SearchObservationsJSON(ctx context.Context, q stu3.ObservationQuery) (fhir.Page[json.RawMessage], error) {
+	sel, err := e.observations(q)
+	if err != nil {
+		return fhir.Page[json.RawMessage]{}, err
+	}
+	return fhirsql.Run(ctx, e.DB, sel, []string{"json"}, stored)
+}
+
+// observations is the Observation search of the typed query.
+func (e *EHR) observations(q stu3.ObservationQuery) (*fhirsql.Select, error) {
+	sel, err := fhirsql.NewSelect(fhirsql.SQLite, observations, q.Search, e.Tenant)
+	if err != nil {
+		return nil, err
 	}
 	sel.Equal("patient", q.Patient)
 	sel.Token("category", q.Category)
 	sel.Date("date", q.Date)
-	return fhirsql.Run(ctx, e.DB, sel, []string{"json"}, decode[stu3.Observation])
+	return sel, nil
+}
+
+// stored reads a row's JSON column as it is.
+func stored(row func(dest ...any) error) (json.RawMessage, error) {
+	var b []byte
+	err := row(&b)
+	return b, err
 }
 
 // ReadPatient implements stu3.PatientReader.
@@ -244,6 +272,12 @@ func Example_backend() {
 		}
 		q.Cursor = page.Next
 	}
+	raw, err := ehr.SearchObservationsJSON(ctx, stu3.ObservationQuery{Search: fhir.Search{Count: 1}, Patient: "pat-1"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(raw.Total, string(raw.Resources[0][:41]))
 	other := &EHR{DB: db, Tenant: "tenant-b"}
 	_, err = other.ReadPatient(ctx, "pat-1")
 	fmt.Println(errors.Is(err, fhir.ErrNotFound))
@@ -253,6 +287,7 @@ func Example_backend() {
 	// 3 hr-3 2025-01-03T09:00:00Z
 	// 3 hr-2 2025-01-02T09:00:00Z
 	// 3 hr-1 2025-01-01T09:00:00Z
+	// 3 {"resourceType":"Observation","id":"hr-3"
 	// true
 }
 
