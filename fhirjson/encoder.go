@@ -165,10 +165,12 @@ func (e *Encoder) String(s string) {
 	e.buf = append(b, '"')
 }
 
-// Unknown writes the members kept by lenient decoding.
+// Unknown writes the members kept by lenient decoding. Their names come
+// from the input, so unlike Key's they are escaped as strings are.
 func (e *Encoder) Unknown(u Unknown) {
 	for _, m := range u {
-		e.Key(m.Name)
+		e.String(m.Name)
+		e.buf = append(e.buf, ':')
 		e.Raw(m.Value)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestEncoderStringEscaping(t *testing.T) {
@@ -21,6 +22,26 @@ func TestEncoderStringEscaping(t *testing.T) {
 		var back string
 		assert.NoError(t, json.Unmarshal(e.Bytes(), &back), "String(%q) is valid JSON", in)
 	}
+}
+
+// A kept member's name comes from the input: it is escaped, so a name
+// holding a control character or a quote can neither break the JSON nor
+// add members to it (FuzzUnmarshalResource found "\b").
+func TestEncoderUnknownNamesEscaped(t *testing.T) {
+	var e Encoder
+	e.BeginObject()
+	e.Key("resourceType")
+	e.String("Patient")
+	e.Unknown(Unknown{{Name: "\b", Value: "{}"}, {Name: `k":{},"id":"evil","z`, Value: "1"}, {Name: "ok", Value: "[]"}})
+	e.EndObject()
+	out := e.Bytes()
+	require.True(t, json.Valid(out), "%s", out)
+	var m map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(out, &m))
+	assert.NotContains(t, m, "id", "no member injected")
+	assert.Equal(t, json.RawMessage("{}"), m["\b"])
+	assert.Equal(t, json.RawMessage("1"), m[`k":{},"id":"evil","z`])
+	assert.Equal(t, json.RawMessage("[]"), m["ok"])
 }
 
 func TestEncoderSeparators(t *testing.T) {

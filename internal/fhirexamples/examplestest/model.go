@@ -110,6 +110,8 @@ var CommonFuzzSeeds = []string{
 	`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Parameters","parameter":[{"resource":{"resourceType":"Basic"}}]}}]}`,
 	`{"resourceType":"Patient","text":{"div":"<div>&amp; \u00e9 \ud83d\ude00</div>"},"unknown":[{}]}`,
 	`{"resourceType":"Patient","contained":[{"resourceType":"Patient","contained":[{"resourceType":"Patient"}]}]}`,
+	// Unknown member names that need escaping (FuzzUnmarshalResource found "\b").
+	`{"resourceType":"ClinicalImpression","\b":{},"k\":{},\"id\":\"evil\",\"z":1}`,
 }
 
 // FuzzModel feeds arbitrary bytes to m.Decode (see FuzzRoundTrip), seeded
