@@ -21,9 +21,13 @@ type Select struct {
 	scope  []any
 	search fhir.Search
 	conds  []cond
-	order  []orderKey
-	after  []any // the cursor's key values; nil on the first page
-	err    error
+	// ins are the side-table subqueries collected with t.id IN (...):
+	// written as one IN over their INTERSECT, so that the database
+	// intersects the id sets before reading any resource row.
+	ins   []cond
+	order []orderKey
+	after []any // the cursor's key values; nil on the first page
+	err   error
 }
 
 // cond writes one condition of the WHERE clause.

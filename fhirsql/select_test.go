@@ -3,6 +3,7 @@ package fhirsql_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,6 +46,25 @@ func TestPageSQL(t *testing.T) {
 		" AND ((t.sys = ? AND t.code = ?))"+
 		" AND ((t.d_start >= ? AND t.d_start <= ? AND t.d_end <= ?))", c)
 	assert.Equal(t, args[:len(args)-1], cargs)
+}
+
+// Two collected side-table parameters (a family and a given name) are one
+// IN over the INTERSECT of their id sets, with their arguments in order:
+// the database intersects the ids before it reads a resource row.
+func TestPageSQLIntersectsSideTables(t *testing.T) {
+	sel, err := fhirsql.NewSelect(fhirsql.SQLite, items(false), fhir.Search{Count: 10}, "tenant-a")
+	require.NoError(t, err)
+	sel.String("given", fhir.StringParam{{{Value: "Hau", Modifier: fhir.ModContains}}})
+	sel.String("any", fhir.StringParam{{{Value: "Chau"}}})
+	sel.String("name", fhir.StringParam{{{Value: "Chau"}}}) // on the resource table: not collected
+	c, args, err := sel.CountSQL()
+	require.NoError(t, err)
+	assert.Equal(t, 1, strings.Count(c, " INTERSECT "), c)
+	assert.Equal(t, 1, strings.Count(c, "t.id IN ("), c)
+	assert.True(t, strings.HasPrefix(c, "SELECT COUNT(*) FROM item t WHERE t.scope = ? AND t.id IN (SELECT s1.item_id FROM item_suffix s1"), c)
+	assert.Contains(t, c, " INTERSECT SELECT s2.item_id FROM item_name s2 WHERE s2.scope = ?", c)
+	assert.True(t, strings.HasSuffix(c, ") AND ((t.name_norm >= ? AND t.name_norm < ?))"), c)
+	assert.Equal(t, []any{"tenant-a", "tenant-a", "given", "hau", "hav"}, args[:5])
 }
 
 // PostgreSQL numbers its placeholders; probed side tables are correlated

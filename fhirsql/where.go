@@ -28,6 +28,16 @@ func (s *Select) addClause(terms []term) {
 			bySrc[tm.src] = g
 		}
 	}
+	if g := groups[0]; len(groups) == 1 && !g.neg && g.src.Table != "" && !g.src.Probe {
+		// A clause of positive terms on one collected side table: its ids
+		// join the other such clauses' in one INTERSECT, written where the
+		// first of them stands (writeIns).
+		if len(s.ins) == 0 {
+			s.conds = append(s.conds, s.writeIns)
+		}
+		s.ins = append(s.ins, func(w *writer) { s.writeSubquery(w, g.src, g.terms) })
+		return
+	}
 	s.conds = append(s.conds, func(w *writer) {
 		if len(groups) > 1 {
 			w.s("(")
@@ -36,17 +46,7 @@ func (s *Select) addClause(terms []term) {
 			if i > 0 {
 				w.s(" OR ")
 			}
-			s.writeSource(w, g.src, g.neg, func(alias string) {
-				for j, tm := range g.terms {
-					if j > 0 {
-						w.s(" OR ")
-					}
-					*tm.alias = alias
-					w.s("(")
-					tm.cond(w)
-					w.s(")")
-				}
-			})
+			s.writeSource(w, g.src, g.neg, g.terms)
 		}
 		if len(groups) > 1 {
 			w.s(")")
@@ -54,13 +54,27 @@ func (s *Select) addClause(terms []term) {
 	})
 }
 
-// writeSource writes inner as a condition on the resource: directly on the
-// resource table, or through its side table with the scope applied.
-func (s *Select) writeSource(w *writer, src *Source, neg bool, inner func(alias string)) {
+// writeTerms writes the OR of terms on the rows of alias.
+func writeTerms(w *writer, alias string, terms []term) {
+	for j, tm := range terms {
+		if j > 0 {
+			w.s(" OR ")
+		}
+		*tm.alias = alias
+		w.s("(")
+		tm.cond(w)
+		w.s(")")
+	}
+}
+
+// writeSource writes the OR of terms as a condition on the resource:
+// directly on the resource table, or through its side table with the scope
+// applied (negated for :not).
+func (s *Select) writeSource(w *writer, src *Source, neg bool, terms []term) {
 	t := s.t
 	if src.Table == "" {
 		w.s("(")
-		inner("t")
+		writeTerms(w, "t", terms)
 		if neg {
 			w.s(") IS NOT TRUE")
 		} else {
@@ -68,28 +82,45 @@ func (s *Select) writeSource(w *writer, src *Source, neg bool, inner func(alias 
 		}
 		return
 	}
-	a := w.alias()
-	if src.Probe {
-		if neg {
-			w.s("NOT ")
-		}
-		w.s("EXISTS (SELECT 1 FROM ", src.Table, " ", a, " WHERE ")
-		for _, c := range t.Scope {
-			w.s(a, ".", c, " = t.", c, " AND ")
-		}
-		w.s(a, ".", src.Ref, " = t.", t.ID, " AND ")
-	} else {
+	if !src.Probe {
 		w.s("t.", t.ID)
 		if neg {
 			w.s(" NOT")
 		}
-		w.s(" IN (SELECT ", a, ".", src.Ref, " FROM ", src.Table, " ", a, " WHERE ")
-		for i, c := range t.Scope {
-			w.s(a, ".", c, " = ")
-			w.arg(s.scope[i])
-			w.s(" AND ")
-		}
+		w.s(" IN (")
+		s.writeSubquery(w, src, terms)
+		w.s(")")
+		return
 	}
+	a := w.alias()
+	if neg {
+		w.s("NOT ")
+	}
+	w.s("EXISTS (SELECT 1 FROM ", src.Table, " ", a, " WHERE ")
+	for _, c := range t.Scope {
+		w.s(a, ".", c, " = t.", c, " AND ")
+	}
+	w.s(a, ".", src.Ref, " = t.", t.ID, " AND ")
+	s.writeSideWhere(w, src, a, terms)
+	w.s(")")
+}
+
+// writeSubquery writes the ids of the side table's rows, in the scope,
+// that match the OR of terms: SELECT a.ref FROM side a WHERE ....
+func (s *Select) writeSubquery(w *writer, src *Source, terms []term) {
+	a := w.alias()
+	w.s("SELECT ", a, ".", src.Ref, " FROM ", src.Table, " ", a, " WHERE ")
+	for i, c := range s.t.Scope {
+		w.s(a, ".", c, " = ")
+		w.arg(s.scope[i])
+		w.s(" AND ")
+	}
+	s.writeSideWhere(w, src, a, terms)
+}
+
+// writeSideWhere writes the side table's fixed conditions and the OR of
+// terms on its rows.
+func (s *Select) writeSideWhere(w *writer, src *Source, a string, terms []term) {
 	for _, c := range src.Where {
 		w.s(a, ".", c.Column)
 		if len(c.Values) == 1 {
@@ -108,8 +139,24 @@ func (s *Select) writeSource(w *writer, src *Source, neg bool, inner func(alias 
 		w.s(" AND ")
 	}
 	w.s("(")
-	inner(a)
-	w.s("))")
+	writeTerms(w, a, terms)
+	w.s(")")
+}
+
+// writeIns writes the collected side-table ids as one condition,
+// t.id IN (SELECT ... INTERSECT SELECT ...), so that several of them (a
+// family and a given name) are intersected as id sets before any resource
+// row is read: a database that took them one by one read the rows of
+// every patient of a common family name to check the given name.
+func (s *Select) writeIns(w *writer) {
+	w.s("t.", s.t.ID, " IN (")
+	for i, c := range s.ins {
+		if i > 0 {
+			w.s(" INTERSECT ")
+		}
+		c(w)
+	}
+	w.s(")")
 }
 
 // where writes the WHERE clause.
