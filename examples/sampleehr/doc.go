@@ -1,5 +1,6 @@
 // Command sampleehr is the sample EHR: a complete Patients-app partner
-// service over an embedded SQLite database (package service). It serves
+// service over an embedded SQLite database, or PostgreSQL (package
+// service). It serves
 // /stu3 and /dstu2 from the same data, the token endpoint, discovery, the
 // admin API and the operator portal (/portal), and routes two tenants
 // (hospitals), each with its own deterministic synthetic population,
@@ -9,6 +10,8 @@
 //	go run ./examples/sampleehr -credentials creds.json     # and the URLs, clients and test patients as JSON
 //	go run ./examples/sampleehr -patients 100000 -data big  # a larger population (seeding takes minutes)
 //	go run ./examples/sampleehr -portal=false               # without the operator portal
+//	go run ./examples/sampleehr -ops-addr 127.0.0.1:9090 -access-log   # metrics and probes, a log line per request
+//	PATIENTSFHIR_DATABASE_URL=postgres://… go run ./examples/sampleehr  # data and auth store in PostgreSQL
 //
 // On first start it creates the data directory, seeds 1,000 patients per
 // tenant (-patients, -tenants), creates one client per tenant and prints
@@ -31,5 +34,6 @@
 //	 "tenants": [{"tenant": "<GUID>", "name": "...", "client_id": "...", "client_secret": "...",
 //	              "patient": {"id", "family", "given", "birth_date", "gender", "mrn", "mrn_system"}}]}
 //
-// SIGINT or SIGTERM shut it down gracefully. See docs/tour.md.
+// It serves with patientsfhir.Server.Serve: SIGINT or SIGTERM turn
+// /readyz to 503 and shut it down gracefully. See docs/tour.md.
 package main
