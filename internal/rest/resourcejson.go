@@ -40,13 +40,15 @@ func ScanResource(b []byte, ownerKey string) (ResourceFacts, bool) {
 			if !ok {
 				return f, false
 			}
+			// Comparing string(key) does not copy it: only the facts are
+			// allocated, not the names of the members skipped.
 			slot := -1
 			switch {
-			case key == "resourceType":
+			case string(key) == "resourceType":
 				slot = 0
-			case key == "id":
+			case string(key) == "id":
 				slot = 1
-			case ownerKey != "" && key == ownerKey:
+			case ownerKey != "" && string(key) == ownerKey:
 				slot = 2
 			}
 			if slot >= 0 {
@@ -82,35 +84,45 @@ func ScanResource(b []byte, ownerKey string) (ResourceFacts, bool) {
 	return f, v.i == len(v.b)
 }
 
-// key scans a member name and its colon (and the whitespace around it).
-func (v *jsonScan) key() (string, bool) {
-	s, ok := v.stringValue()
+// key scans a member name and its colon (and the whitespace around it),
+// and returns the name unescaped (it aliases the input unless it had
+// escapes).
+func (v *jsonScan) key() ([]byte, bool) {
+	name, ok := v.stringBytes()
 	if !ok {
-		return "", false
+		return nil, false
 	}
 	v.ws()
 	if !v.next(':') {
-		return "", false
+		return nil, false
 	}
 	v.ws()
-	return s, true
+	return name, true
 }
 
 // stringValue scans a string and returns it unescaped.
 func (v *jsonScan) stringValue() (string, bool) {
+	b, ok := v.stringBytes()
+	return string(b), ok
+}
+
+// stringBytes scans a string and returns its bytes unescaped: the input's
+// own bytes between the quotes when it has no escape (the common case, no
+// allocation), else decoded as encoding/json decodes it.
+func (v *jsonScan) stringBytes() ([]byte, bool) {
 	start := v.i
 	if v.i >= len(v.b) || v.b[v.i] != '"' || !v.str() {
-		return "", false
+		return nil, false
 	}
 	raw := v.b[start+1 : v.i-1]
 	if bytes.IndexByte(raw, '\\') < 0 {
-		return string(raw), true
+		return raw, true
 	}
 	var s string
 	if err := json.Unmarshal(v.b[start:v.i], &s); err != nil {
-		return "", false
+		return nil, false
 	}
-	return s, true
+	return []byte(s), true
 }
 
 // reference scans a Reference object and returns its "reference" member.
@@ -128,7 +140,7 @@ func (v *jsonScan) reference() (string, bool) {
 		if !ok {
 			return "", false
 		}
-		if key == "reference" {
+		if string(key) == "reference" {
 			if seen {
 				return "", false
 			}
