@@ -67,11 +67,9 @@ type Binding[B any] struct {
 	// when b implements neither.
 	Search func(ctx context.Context, b B, a *Args) (p fhir.Page[Resource], ok bool, err error)
 	// Owner returns the reference of the patient r, a typed resource,
-	// belongs to ("" when it has none).
+	// belongs to ("" when it has none). A JSON searcher's resources carry
+	// theirs, scanned by EraseJSON.
 	Owner func(r Resource) string
-	// OwnerKey is the JSON member holding that reference ("subject"), for
-	// the resources of a JSON searcher; "" when the type has none.
-	OwnerKey string
 }
 
 // GenericType declares one resource type served by a GenericBackend.
@@ -156,7 +154,8 @@ func EraseAny[R Resource](p fhir.Page[R]) fhir.Page[Resource] {
 
 // EraseJSON is Erase for a JSON searcher's page: each resource becomes a
 // Resource whose type, id and owner are those scanned from its JSON
-// (rest.ScanResource with the binding's OwnerKey), so that the output
+// (rest.ScanResource; ownerKey is the member holding the patient
+// reference, "subject", or "" for a type without one), so that the output
 // checks see what the client will read. A nil or malformed resource fails
 // the checks.
 func EraseJSON(p fhir.Page[json.RawMessage], ownerKey string) fhir.Page[Resource] {
