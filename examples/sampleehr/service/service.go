@@ -410,12 +410,10 @@ func (s *Service) clients(ctx context.Context, cfg Config, pops []*population.Po
 	return nil
 }
 
-// ServeHTTP implements http.Handler.
+// ServeHTTP implements http.Handler. Serving it with your own
+// http.Server, run Server().Run for the authorization server's upkeep;
+// Server().Serve does both.
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.srv.ServeHTTP(w, r) }
-
-// Run performs the authorization server's upkeep (signing-key rotation)
-// until ctx is done; run it in a goroutine.
-func (s *Service) Run(ctx context.Context) { s.srv.Run(ctx) }
 
 // Credentials returns what a client needs: the URLs, and per tenant its
 // client, its secret ("" when the kept one no longer works) and its
