@@ -178,9 +178,9 @@ func (b *STU3Backend) SearchCoverages(ctx context.Context, q stu3.CoverageQuery)
 	return decoded(decodeSTU3[stu3.Coverage])(b.SearchCoveragesJSON(ctx, q))
 }
 
-// SearchCoveragesJSON implements stu3.CoverageJSONSearcher (the patient is the
-// beneficiary):
-// the stored JSON as it is (the engine serves it without decoding it).
+// SearchCoveragesJSON implements stu3.CoverageJSONSearcher (the patient is
+// the beneficiary): the stored JSON as it is (the engine serves it without
+// decoding it).
 func (b *STU3Backend) SearchCoveragesJSON(ctx context.Context, q stu3.CoverageQuery) (fhir.Page[json.RawMessage], error) {
 	return search(ctx, b.db, coverages, colSTU3, b.tenant, q.Search, coverageWhere(q.Patient, q.Identifier, q.Type), stored)
 }
